@@ -1,0 +1,12 @@
+import { EducationArea } from '../modules/indicators/education-area.entity';
+import { Indicator } from '../modules/indicators/indicator.entity';
+import { Organization } from '../modules/organizations/organization.entity';
+import { Region } from '../modules/regions/region.entity';
+import { Observation } from '../modules/series/observation.entity';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+
+/** Every entity the data source knows; one list so that server, seeds and tests agree. */
+export const ENTITIES = [Region, Organization, EducationArea, Indicator, Observation];
+
+/** Migrations in the order they run. */
+export const MIGRATIONS = [InitialSchema1764000000000];
