@@ -74,3 +74,13 @@ registerEnumType(BreakdownDimension, {
 
 /** Code of the total in every breakdown dimension. */
 export const TOTAL_CODE = '_T';
+
+/**
+ * Known codes per dimension, `_T` first; null where the code list is open (validated by shape only).
+ */
+export const BREAKDOWN_CODES: Record<BreakdownDimension, string[] | null> = {
+  SEX: [TOTAL_CODE, 'F', 'M', 'D'],
+  NATIONALITY: [TOTAL_CODE, 'DE', 'FOR'],
+  AGE_GROUP: null,
+  SCHOOL_TYPE: null,
+};

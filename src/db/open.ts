@@ -1,0 +1,51 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { createDataSource, redactUrl, runMigrations } from './data-source';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
+
+/** A start-up failure with a message fit for one log line (no stack, no password). */
+export class StartupError extends Error {}
+
+export interface OpenDatabase {
+  db: DataSource;
+  /** Set when running on embedded PGlite. */
+  embedded?: EmbeddedPostgres & { fresh: boolean };
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to the configured database: the server named by DATABASE_URL, or embedded PGlite in
+ * DATA_DIR. Applies pending migrations (as MIGRATION_DATABASE_URL's user on a server) before the
+ * request pool opens, so that requests never see a half-migrated schema.
+ */
+export async function openDatabase(config: Config, log: Logger): Promise<OpenDatabase> {
+  let embedded: (EmbeddedPostgres & { fresh: boolean }) | undefined;
+  let url = config.databaseUrl;
+  let migrationUrl = config.migrationDatabaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+    url = migrationUrl = embedded.url;
+    log.info('embedded Postgres (PGlite) started', { dataDir: config.dataDir, fresh: embedded.fresh });
+  }
+  const timeouts = { connectTimeoutSeconds: config.connectTimeoutSeconds };
+  let db: DataSource | undefined;
+  try {
+    const applied = await runMigrations({ url: migrationUrl!, ...timeouts });
+    if (applied.length) log.info('migrations applied', { migrations: applied });
+    db = createDataSource({ url, ...timeouts });
+    await db.initialize();
+  } catch (err) {
+    await embedded?.stop();
+    const where = config.databaseUrl ? redactUrl(migrationUrl === url ? url : `${migrationUrl}`) : 'the embedded database';
+    throw new StartupError(`cannot use the database at ${where}: ${(err as Error).message || String(err)}`);
+  }
+  return {
+    db,
+    embedded,
+    async close() {
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { Logger } from '../logger';
+
+/**
+ * The closed set of error codes (DESIGN §5). Clients and tests match on these, never on messages.
+ * Apollo's own codes (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT,
+ * INTERNAL_SERVER_ERROR) are included so that the list is complete in one place.
+ */
+export const ERROR_CODES = [
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'INTERNAL_SERVER_ERROR',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'QUERY_TOO_COMPLEX',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error whose message is meant for the client; `extensions.code` is from ERROR_CODES. */
+export class HubError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extra } });
+  }
+}
+
+/** Bad arguments: unknown codes, malformed periods, oversized lists. */
+export const badInput = (message: string, extra?: Record<string, unknown>) => new HubError('BAD_USER_INPUT', message, extra);
+
+/**
+ * The one error formatter: errors the hub raised on purpose (HubError, and Apollo's and
+ * graphql-js's own parse/validation errors) pass as they are; anything else is an internal
+ * fault whose message and stack could reveal internals (SQL, table names), so the client gets a
+ * generic message and the log gets the detail.
+ */
+export function createErrorFormatter(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const code = formatted.extensions?.code as string | undefined;
+    if (original instanceof HubError || (code && code !== 'INTERNAL_SERVER_ERROR' && (ERROR_CODES as readonly string[]).includes(code))) {
+      const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    log.error('internal error', { err: original instanceof Error ? original.stack : String(original), path: formatted.path });
+    return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

@@ -1,0 +1,35 @@
+import DataLoader from 'dataloader';
+import { IndicatorService } from '../modules/indicators/indicator.service';
+import type { EducationArea } from '../modules/indicators/education-area.entity';
+import type { Indicator } from '../modules/indicators/indicator.entity';
+import type { Organization } from '../modules/organizations/organization.entity';
+import { OrganizationService } from '../modules/organizations/organization.service';
+import type { Region } from '../modules/regions/region.entity';
+import { RegionService } from '../modules/regions/region.service';
+import { SeriesService, type SeriesKey } from '../modules/series/series.service';
+import type { TimeSeries } from '../modules/series/series.types';
+import type { RequestContext } from './context';
+
+/**
+ * The per-request loader registry (house style §4): created by the context builder only, so a
+ * cache never outlives the request or crosses viewers. Every batch function is one SQL statement
+ * (the series loader: one per distinct window) and returns results in key order.
+ */
+export function createLoaders(ctx: RequestContext) {
+  return {
+    regionsById: new DataLoader<number, Region | null>((ids) => RegionService.byIds(ctx, ids)),
+    regionsByCode: new DataLoader<string, Region | null>((codes) => RegionService.byCodes(ctx, codes)),
+    regionsByParentId: new DataLoader<number, Region[]>((ids) => RegionService.childrenOf(ctx, ids)),
+    indicatorsById: new DataLoader<number, Indicator | null>((ids) => IndicatorService.byIds(ctx, ids)),
+    indicatorsByCode: new DataLoader<string, Indicator | null>((codes) => IndicatorService.byCodes(ctx, codes)),
+    indicatorsByAreaCode: new DataLoader<string, Indicator[]>((codes) => IndicatorService.byAreaCodes(ctx, codes)),
+    areasByCode: new DataLoader<string, EducationArea | null>((codes) => IndicatorService.areasByCodes(ctx, codes)),
+    organizationsById: new DataLoader<number, Organization | null>((ids) => OrganizationService.byIds(ctx, ids)),
+    /** Key: indicator ids × region ids in one window; compared by content, not identity. */
+    seriesBySelection: new DataLoader<SeriesKey, TimeSeries[], string>((keys) => SeriesService.fetchBatch(ctx, keys), {
+      cacheKeyFn: (k) => JSON.stringify([k.indicatorIds, k.regionIds, k.window.key]),
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

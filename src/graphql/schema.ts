@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchemaSync } from 'type-graphql';
+import { EducationAreaResolver, IndicatorConnectionResolver, IndicatorResolver } from '../modules/indicators/indicator.resolver';
+import { OrganizationResolver } from '../modules/organizations/organization.resolver';
+import { RegionResolver } from '../modules/regions/region.resolver';
+import { SeriesResolver } from '../modules/series/series.resolver';
+
+export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, IndicatorConnectionResolver, EducationAreaResolver, SeriesResolver] as const;
+
+let schema: GraphQLSchema | undefined;
+
+/** The executable schema, built once per process (it holds no per-request state). */
+export function hubSchema(): GraphQLSchema {
+  if (!schema) {
+    schema = buildSchemaSync({ resolvers: RESOLVERS, validate: false });
+    // type-graphql has no option for the root type's description; analysts see it first in GraphiQL.
+    schema.getQueryType()!.description =
+      'Entry points of the KoBi Data Hub: regions (Gebietseinheiten), the indicator catalogue by education area, and time series of indicators for regions.';
+  }
+  return schema;
+}
+
+/** The SDL as committed in `schema.graphql`: sorted, so that the file diffs cleanly. */
+export function hubSchemaSdl(): string {
+  return printSchema(lexicographicSortSchema(hubSchema())) + '\n';
+}

@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config';
+import { DataDirError } from './db/embedded';
+import { openDatabase, StartupError } from './db/open';
+import { createLogger } from './logger';
+import { createHub } from './server';
+import { seedDemoData } from '../seeds/seed';
+
+/** `npm start`: config, database (migrations; demo data on a fresh embedded database), server. */
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const database = await openDatabase(config, log);
+  if (database.embedded) {
+    const seeded = await seedDemoData(database.db);
+    if (seeded.seeded) log.info('demo data loaded', { observations: seeded.observations });
+  }
+  const hub = await createHub({ db: database.db, log, config });
+  const port = await hub.listen(config.port);
+  log.info(`KoBi Data Hub listening on http://localhost:${port}/graphql — GraphiQL at http://localhost:${port}/graphiql`, {
+    database: database.embedded ? 'embedded' : 'server',
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    await hub.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  const known = err instanceof ConfigError || err instanceof StartupError || err instanceof DataDirError;
+  process.stderr.write(`kobi-hub: ${known ? err.message : (err as Error).stack || String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { Arg, Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { badInput } from '../../graphql/errors';
+import { Organization } from '../organizations/organization.entity';
+import { SeriesService } from '../series/series.service';
+import { PeriodWindowArgs, RegionSelectionArgs, TimeSeries } from '../series/series.types';
+import { EducationArea } from './education-area.entity';
+import { Indicator } from './indicator.entity';
+import { IndicatorService } from './indicator.service';
+import { IndicatorConnection, IndicatorsArgs } from './indicator.types';
+
+const MAX_PAGE = 500;
+
+@Resolver(() => Indicator)
+export class IndicatorResolver {
+  @Query(() => IndicatorConnection, { description: 'The indicator catalogue, page by page, ordered by code; filter by education area and text.' })
+  indicators(@Ctx() ctx: RequestContext, @Args() args: IndicatorsArgs) {
+    if (args.first < 1 || args.first > MAX_PAGE) throw badInput(`"first" must be between 1 and ${MAX_PAGE}`, { argument: 'first' });
+    return IndicatorService.page(ctx, { areaCode: args.areaCode ?? undefined, search: args.search ?? undefined }, args.first, args.after ?? undefined);
+  }
+
+  @Query(() => Indicator, { nullable: true, description: 'One indicator by catalogue code, e.g. `C1`; null if there is none.' })
+  indicator(@Ctx() ctx: RequestContext, @Arg('code', () => String, { description: 'Catalogue code.' }) code: string): Promise<Indicator | null> {
+    return ctx.loaders.indicatorsByCode.load(code);
+  }
+
+  @FieldResolver(() => EducationArea, { description: 'The education area (Bildungsbereich) the indicator belongs to.' })
+  async area(@Root() indicator: Indicator, @Ctx() ctx: RequestContext): Promise<EducationArea> {
+    return (await ctx.loaders.areasByCode.load(indicator.areaCode))!;
+  }
+
+  @FieldResolver(() => Organization, { nullable: true, description: 'The organization that owns the indicator and its definition.' })
+  owner(@Root() indicator: Indicator, @Ctx() ctx: RequestContext): Promise<Organization | null> {
+    return ctx.loaders.organizationsById.load(indicator.ownerOrgId);
+  }
+
+  @FieldResolver(() => Indicator, { nullable: true, description: 'For `WEIGHTED_MEAN`: the indicator whose values weight the mean; null otherwise.' })
+  weightIndicator(@Root() indicator: Indicator, @Ctx() ctx: RequestContext): Promise<Indicator | null> | null {
+    return indicator.weightIndicatorId === null ? null : ctx.loaders.indicatorsById.load(indicator.weightIndicatorId);
+  }
+
+  @FieldResolver(() => [TimeSeries], { description: "This indicator's series in the given regions, in the order given." })
+  async series(@Root() indicator: Indicator, @Ctx() ctx: RequestContext, @Args() reg: RegionSelectionArgs, @Args() win: PeriodWindowArgs): Promise<TimeSeries[]> {
+    const window = SeriesService.parseWindow(ctx, win);
+    const regions = await SeriesService.resolveRegions(ctx, reg);
+    return SeriesService.load(ctx, [indicator], regions, window);
+  }
+}
+
+@Resolver(() => IndicatorConnection)
+export class IndicatorConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Number of indicators matching the filter, on all pages.' })
+  totalCount(@Root() conn: IndicatorConnection, @Ctx() ctx: RequestContext): Promise<number> {
+    return IndicatorService.count(ctx, conn.filter);
+  }
+}
+
+@Resolver(() => EducationArea)
+export class EducationAreaResolver {
+  @Query(() => [EducationArea], { description: 'The education areas A–G in report order.' })
+  educationAreas(@Ctx() ctx: RequestContext): Promise<EducationArea[]> {
+    return IndicatorService.areas(ctx);
+  }
+
+  @FieldResolver(() => [Indicator], { description: 'The indicators of this area, ordered by code.' })
+  indicators(@Root() area: EducationArea, @Ctx() ctx: RequestContext): Promise<Indicator[]> {
+    return ctx.loaders.indicatorsByAreaCode.load(area.code);
+  }
+}

@@ -1,0 +1,58 @@
+import type { RequestContext } from '../../graphql/context';
+import { groupBy, inKeyOrder } from '../../graphql/batch';
+import { Region } from './region.entity';
+import { RegionLevel } from './region.enums';
+
+const COLUMNS = `r.id, r.code, r.name, r.level, r.kind, r.parent_id AS "parentId", r.valid_from AS "validFrom", r.valid_to AS "validTo"`;
+const toRegion = (row: object): Region => Object.assign(new Region(), row);
+
+/**
+ * Regions valid today (`valid_to IS NULL`). Regions are public reference data (official keys and
+ * names), so no visibility rule applies to them; the data attached to them has its own rules.
+ * Every method is one SQL statement.
+ */
+export const RegionService = {
+  /**
+   * Regions of `level`; with `parentCode`, the descendants of that region at `level`, or its
+   * direct children when no level is given. Ordered by code; an unknown parent gives [].
+   */
+  async list(ctx: RequestContext, level?: RegionLevel, parentCode?: string): Promise<Region[]> {
+    if (parentCode === undefined) {
+      const rows = await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.valid_to IS NULL AND ($1::text IS NULL OR r.level = $1) ORDER BY r.code`, [level ?? null]);
+      return rows.map(toRegion);
+    }
+    const rows = await ctx.db.query(
+      `WITH RECURSIVE sub AS (
+         SELECT id, 0 AS depth FROM region WHERE code = $1 AND valid_to IS NULL
+         UNION ALL
+         SELECT r.id, sub.depth + 1 FROM region r JOIN sub ON r.parent_id = sub.id WHERE r.valid_to IS NULL
+       )
+       SELECT ${COLUMNS} FROM sub JOIN region r ON r.id = sub.id
+       WHERE sub.depth > 0 AND (($2::text IS NULL AND sub.depth = 1) OR r.level = $2)
+       ORDER BY r.code`,
+      [parentCode, level ?? null],
+    );
+    return rows.map(toRegion);
+  },
+
+  /** Batch function for `regionsById`: results in key order, null for unknown ids. */
+  async byIds(ctx: RequestContext, ids: readonly number[]): Promise<Array<Region | null>> {
+    const rows: Region[] = (await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.id = ANY($1)`, [ids])).map(toRegion);
+    return inKeyOrder(ids, rows, (r) => r.id);
+  },
+
+  /** Batch function for `regionsByCode` (regions valid today): key order, null for unknown codes. */
+  async byCodes(ctx: RequestContext, codes: readonly string[]): Promise<Array<Region | null>> {
+    const rows: Region[] = (await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.code = ANY($1) AND r.valid_to IS NULL`, [codes])).map(toRegion);
+    return inKeyOrder(codes, rows, (r) => r.code);
+  },
+
+  /** Batch function for `regionsByParentId`: the children of each parent, ordered by code. */
+  async childrenOf(ctx: RequestContext, parentIds: readonly number[]): Promise<Region[][]> {
+    const rows: Region[] = (
+      await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.parent_id = ANY($1) AND r.valid_to IS NULL ORDER BY r.code`, [parentIds])
+    ).map(toRegion);
+    const byParent = groupBy(rows, (r) => r.parentId!);
+    return parentIds.map((id) => byParent.get(id) ?? []);
+  },
+};

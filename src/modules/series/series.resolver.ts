@@ -1,0 +1,39 @@
+import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { Indicator } from '../indicators/indicator.entity';
+import { Region } from '../regions/region.entity';
+import { SeriesService } from './series.service';
+import { IndicatorSelectionArgs, Observation, PeriodWindowArgs, RegionSelectionArgs, TimeSeries } from './series.types';
+
+@Resolver(() => TimeSeries)
+export class SeriesResolver {
+  @Query(() => [TimeSeries], {
+    description:
+      'Time series for indicators × regions (× breakdown parts), ordered by indicator, then region, as given. Regions by `regionCodes`, or all of `regionLevel` under `parentCode`. Unknown codes, malformed periods or `from` after `to` are BAD_USER_INPUT.',
+  })
+  async series(
+    @Ctx() ctx: RequestContext,
+    @Args() ind: IndicatorSelectionArgs,
+    @Args() reg: RegionSelectionArgs,
+    @Args() win: PeriodWindowArgs,
+  ): Promise<TimeSeries[]> {
+    const window = SeriesService.parseWindow(ctx, win);
+    const [indicators, regions] = await Promise.all([SeriesService.resolveIndicators(ctx, ind), SeriesService.resolveRegions(ctx, reg)]);
+    return SeriesService.load(ctx, indicators, regions, window);
+  }
+
+  @FieldResolver(() => Indicator, { description: 'The indicator of the series.' })
+  async indicator(@Root() s: TimeSeries, @Ctx() ctx: RequestContext): Promise<Indicator> {
+    return (await ctx.loaders.indicatorsById.load(s.indicatorId))!;
+  }
+
+  @FieldResolver(() => Region, { description: 'The region of the series.' })
+  async region(@Root() s: TimeSeries, @Ctx() ctx: RequestContext): Promise<Region> {
+    return (await ctx.loaders.regionsById.load(s.regionId))!;
+  }
+
+  @FieldResolver(() => [Observation], { description: 'The cells of the series, one per period, in time order.' })
+  points(@Root() s: TimeSeries): Observation[] {
+    return SeriesService.points(s);
+  }
+}

@@ -1,0 +1,226 @@
+import { observationRowFilter } from '../../access/viewer';
+import { groupBy } from '../../graphql/batch';
+import type { RequestContext } from '../../graphql/context';
+import { badInput } from '../../graphql/errors';
+import { BREAKDOWN_CODES, BreakdownDimension, TOTAL_CODE } from '../indicators/indicator.enums';
+import type { Indicator } from '../indicators/indicator.entity';
+import type { Region } from '../regions/region.entity';
+import { RegionService } from '../regions/region.service';
+import { ObservationStatus, ReleaseState } from './observation.enums';
+import { parsePeriod } from './period';
+import { Observation, TimeSeries, type IndicatorSelectionArgs, type PeriodWindowArgs, type RegionSelectionArgs } from './series.types';
+
+/** Validated period window and breakdown of a series request; `key` identifies equal windows. */
+export interface SeriesWindow {
+  fromStart: string | null;
+  toEnd: string | null;
+  latest: number | null;
+  breakdown: { dimension: BreakdownDimension; codes: string[] | null } | null;
+  key: string;
+}
+
+/** Key of the `seriesBySelection` loader: every combination of the ids, in one window. */
+export interface SeriesKey {
+  indicatorIds: number[];
+  regionIds: number[];
+  window: SeriesWindow;
+}
+
+const CODE_PATTERN = /^[A-Za-z0-9_]{1,16}$/;
+const MAX_LATEST = 100;
+
+/** Removes duplicates and checks the size limit of a code list argument. */
+function codeList(ctx: RequestContext, name: string, codes: string[]): string[] {
+  if (codes.length === 0) throw badInput(`${name} must not be empty`, { argument: name });
+  if (codes.length > ctx.config.maxCodesPerList) {
+    throw badInput(`${name} has ${codes.length} codes; at most ${ctx.config.maxCodesPerList} per list are allowed (page through larger pulls)`, { argument: name });
+  }
+  return [...new Set(codes)];
+}
+
+function unknownCodes(name: string, unknown: string[]) {
+  return badInput(`unknown ${name}: ${unknown.join(', ')}`, { argument: name, unknownCodes: unknown });
+}
+
+/**
+ * Series: the hot path of the hub. Every read goes through `fetchBatch`, one SQL statement per
+ * distinct window, using the covering index `observation_series_current` (DESIGN §6), with the
+ * viewer's row filter in the SQL (DESIGN §4).
+ */
+export const SeriesService = {
+  /** Validates `from`, `to`, `latest` and `breakdown`; throws BAD_USER_INPUT naming the argument. */
+  parseWindow(ctx: RequestContext, args: PeriodWindowArgs): SeriesWindow {
+    const from = args.from === undefined || args.from === null ? null : parsePeriod(args.from);
+    if (from === undefined) throw badInput(`"from" is not a period code (2023, 2023/24 or 2023-03-01): ${args.from}`, { argument: 'from' });
+    const to = args.to === undefined || args.to === null ? null : parsePeriod(args.to);
+    if (to === undefined) throw badInput(`"to" is not a period code (2023, 2023/24 or 2023-03-01): ${args.to}`, { argument: 'to' });
+    if (from && to && from.start > to.end) throw badInput(`"from" (${from.code}) is after "to" (${to.code})`, { argument: 'from' });
+    const latest = args.latest ?? null;
+    if (latest !== null && (latest < 1 || latest > MAX_LATEST)) throw badInput(`"latest" must be between 1 and ${MAX_LATEST}`, { argument: 'latest' });
+    let breakdown: SeriesWindow['breakdown'] = null;
+    if (args.breakdown) {
+      const { dimension } = args.breakdown;
+      let codes: string[] | null = null;
+      if (args.breakdown.codes) {
+        codes = codeList(ctx, 'breakdown.codes', args.breakdown.codes);
+        const known = BREAKDOWN_CODES[dimension];
+        const bad = codes.filter((c) => !CODE_PATTERN.test(c) || (known && !known.includes(c)));
+        if (bad.length) throw unknownCodes(`breakdown codes for ${dimension}`, bad);
+      }
+      breakdown = { dimension, codes };
+    }
+    const fromStart = from?.start ?? null;
+    const toEnd = to?.end ?? null;
+    return { fromStart, toEnd, latest, breakdown, key: JSON.stringify([fromStart, toEnd, latest, breakdown]) };
+  },
+
+  /** Indicators by code, in the order given; unknown codes → BAD_USER_INPUT naming them. */
+  async resolveIndicators(ctx: RequestContext, args: IndicatorSelectionArgs): Promise<Indicator[]> {
+    const codes = codeList(ctx, 'indicatorCodes', args.indicatorCodes);
+    const found = await ctx.loaders.indicatorsByCode.loadMany(codes);
+    const unknown = codes.filter((_, i) => !found[i] || found[i] instanceof Error);
+    if (unknown.length) throw unknownCodes('indicatorCodes', unknown);
+    return found as Indicator[];
+  },
+
+  /** Regions by code list, or by level under a parent; unknown codes → BAD_USER_INPUT naming them. */
+  async resolveRegions(ctx: RequestContext, args: RegionSelectionArgs): Promise<Region[]> {
+    const byCode = args.regionCodes !== undefined && args.regionCodes !== null;
+    const byLevel = (args.regionLevel ?? args.parentCode ?? null) !== null;
+    if (byCode === byLevel) throw badInput('give either "regionCodes" or "regionLevel"/"parentCode"', { argument: 'regionCodes' });
+    if (byCode) {
+      const codes = codeList(ctx, 'regionCodes', args.regionCodes!);
+      const found = await ctx.loaders.regionsByCode.loadMany(codes);
+      const unknown = codes.filter((_, i) => !found[i] || found[i] instanceof Error);
+      if (unknown.length) throw unknownCodes('regionCodes', unknown);
+      return found as Region[];
+    }
+    if (args.parentCode) {
+      const parent = await ctx.loaders.regionsByCode.load(args.parentCode);
+      if (!parent) throw unknownCodes('parentCode', [args.parentCode]);
+    }
+    const regions = await RegionService.list(ctx, args.regionLevel ?? undefined, args.parentCode ?? undefined);
+    for (const r of regions) ctx.loaders.regionsById.prime(r.id, r);
+    return regions;
+  },
+
+  /** The series for every indicator × region (× breakdown part), batched with other requests of the same request. */
+  load(ctx: RequestContext, indicators: Indicator[], regions: Region[], window: SeriesWindow): Promise<TimeSeries[]> {
+    return ctx.loaders.seriesBySelection.load({ indicatorIds: indicators.map((i) => i.id), regionIds: regions.map((r) => r.id), window });
+  },
+
+  /**
+   * Batch function of `seriesBySelection`. Keys with the same window share one statement over the
+   * union of their ids; each key then takes its own combinations, in key order. A combination
+   * with no visible cell is an empty series (a stable shape for dashboards).
+   */
+  async fetchBatch(ctx: RequestContext, keys: readonly SeriesKey[]): Promise<TimeSeries[][]> {
+    const results = new Map<SeriesKey, TimeSeries[]>();
+    for (const group of groupBy(keys, (k) => k.window.key).values()) {
+      const { window } = group[0];
+      const indicatorIds = [...new Set(group.flatMap((k) => k.indicatorIds))];
+      const regionIds = [...new Set(group.flatMap((k) => k.regionIds))];
+      const cells = await SeriesService.queryCells(ctx, indicatorIds, regionIds, window);
+      for (const key of group) results.set(key, SeriesService.assemble(key, window, cells));
+    }
+    return keys.map((k) => results.get(k)!);
+  },
+
+  /** One statement: visible current cells of the ids in the window, grouped by series. */
+  async queryCells(ctx: RequestContext, indicatorIds: number[], regionIds: number[], window: SeriesWindow): Promise<Map<string, TimeSeries>> {
+    const params: unknown[] = [indicatorIds, regionIds, window.fromStart, window.toEnd];
+    let breakdownSql = `o.breakdown_dimension = '' AND o.breakdown_code = '${TOTAL_CODE}'`;
+    if (window.breakdown) {
+      const { dimension, codes } = window.breakdown;
+      const dims = codes === null || codes.includes(TOTAL_CODE) ? ['', dimension] : [dimension];
+      params.push(dims);
+      breakdownSql = `o.breakdown_dimension = ANY($${params.length}::text[])`;
+      if (codes !== null) {
+        params.push(codes);
+        breakdownSql += ` AND o.breakdown_code = ANY($${params.length}::text[])`;
+      }
+    }
+    let sql = `SELECT o.indicator_id, o.region_id, o.breakdown_dimension, o.breakdown_code, o.period, o.period_start,
+        o.value, o.numerator, o.denominator, o.status, o.symbol, o.release_state
+      FROM observation o
+      WHERE o.indicator_id = ANY($1::int[]) AND o.region_id = ANY($2::int[]) AND o.superseded_at IS NULL
+        AND ${breakdownSql}
+        AND ($3::date IS NULL OR o.period_start >= $3::date) AND ($4::date IS NULL OR o.period_start <= $4::date)
+        AND ${observationRowFilter(ctx.viewer, 'o')}`;
+    if (window.latest !== null) {
+      params.push(window.latest);
+      sql = `SELECT * FROM (SELECT c.*, dense_rank() OVER (PARTITION BY c.indicator_id ORDER BY c.period_start DESC) AS rank FROM (${sql}) c) r
+        WHERE r.rank <= $${params.length}`;
+    }
+    sql += ` ORDER BY 1, 2, 3, 4, 6`;
+    const rows: Array<Record<string, any>> = await ctx.db.query(sql, params);
+    const out = new Map<string, TimeSeries>();
+    for (const row of rows) {
+      const id = `${row.indicator_id}|${row.region_id}|${row.breakdown_code}`;
+      let s = out.get(id);
+      if (!s) {
+        s = emptySeries(row.indicator_id, row.region_id, row.breakdown_dimension || window.breakdown?.dimension || null, row.breakdown_code);
+        out.set(id, s);
+      }
+      s.periods.push(row.period);
+      s.values.push(row.value);
+      s.statuses.push(row.status);
+      s.symbols.push(row.symbol);
+      s.numerators.push(row.numerator);
+      s.denominators.push(row.denominator);
+      s.releaseStates.push(row.release_state);
+    }
+    return out;
+  },
+
+  /** The series of one key: indicators × regions × breakdown parts, in argument order. */
+  assemble(key: SeriesKey, window: SeriesWindow, cells: Map<string, TimeSeries>): TimeSeries[] {
+    const pair = (indicatorId: number, regionId: number) => `${indicatorId}|${regionId}`;
+    // Without a code list, a breakdown returns the total and every part that has data.
+    const partsWithData = groupBy(
+      [...cells.values()].filter((s) => s.breakdown && s.breakdown.code !== TOTAL_CODE),
+      (s) => pair(s.indicatorId, s.regionId),
+    );
+    const out: TimeSeries[] = [];
+    for (const indicatorId of key.indicatorIds) {
+      for (const regionId of key.regionIds) {
+        const codes = !window.breakdown
+          ? [TOTAL_CODE]
+          : (window.breakdown.codes ?? [TOTAL_CODE, ...(partsWithData.get(pair(indicatorId, regionId)) ?? []).map((s) => s.breakdown!.code)]);
+        for (const code of codes) {
+          out.push(cells.get(`${pair(indicatorId, regionId)}|${code}`) ?? emptySeries(indicatorId, regionId, window.breakdown?.dimension ?? null, code));
+        }
+      }
+    }
+    return out;
+  },
+
+  /** The per-period objects of a series (built only when `points` is asked for). */
+  points(s: TimeSeries): Observation[] {
+    return s.periods.map((period, i) => ({
+      period,
+      value: s.values[i],
+      status: s.statuses[i],
+      symbol: s.symbols[i],
+      confidential: s.statuses[i] === ObservationStatus.Q,
+      numerator: s.numerators[i],
+      denominator: s.denominators[i],
+      releaseState: s.releaseStates[i] as ReleaseState,
+    }));
+  },
+};
+
+function emptySeries(indicatorId: number, regionId: number, dimension: BreakdownDimension | string | null, code: string): TimeSeries {
+  const s = new TimeSeries();
+  s.indicatorId = indicatorId;
+  s.regionId = regionId;
+  s.breakdown = dimension ? { dimension: dimension as BreakdownDimension, code } : null;
+  s.periods = [];
+  s.values = [];
+  s.statuses = [];
+  s.symbols = [];
+  s.numerators = [];
+  s.denominators = [];
+  s.releaseStates = [];
+  return s;
+}

@@ -1,0 +1,112 @@
+import { ArgsType, Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { BreakdownDimension } from '../indicators/indicator.enums';
+import { RegionLevel } from '../regions/region.enums';
+import { ObservationStatus, ReleaseState } from './observation.enums';
+
+@InputType({ description: 'Which breakdown parts to return: a dimension and, optionally, its codes. `_T` is the total.' })
+export class BreakdownInput {
+  @Field(() => BreakdownDimension, { description: 'The dimension to break down by, e.g. `SEX`.' })
+  dimension: BreakdownDimension;
+
+  @Field(() => [String], { nullable: true, description: 'Codes of the dimension, e.g. `["_T", "F", "M"]`; omitted means the total and every part that has data.' })
+  codes?: string[];
+}
+
+@ArgsType()
+export class PeriodWindowArgs {
+  @Field({ nullable: true, description: 'First period, as a period code (`2015`, `2015/16`, `2015-03-01`): periods that start on or after its first day.' })
+  from?: string;
+
+  @Field({ nullable: true, description: 'Last period, as a period code: periods that start on or before its last day (so `to: "2024"` includes the Stichtag `2024-03-01` and the school year `2024/25`).' })
+  to?: string;
+
+  @Field(() => Int, { nullable: true, description: 'Only the last n periods of each indicator that have data in the requested regions (after `from`/`to`), so that regions compared stay aligned. 1 to 100.' })
+  latest?: number;
+
+  @Field(() => BreakdownInput, { nullable: true, description: 'Breakdown to return (e.g. by sex); omitted means the total only.' })
+  breakdown?: BreakdownInput;
+}
+
+@ArgsType()
+export class RegionSelectionArgs {
+  @Field(() => [String], { nullable: true, description: 'Regions by official code, e.g. `["15084", "15083", "15"]`. Give either this or `regionLevel`/`parentCode`.' })
+  regionCodes?: string[];
+
+  @Field(() => RegionLevel, { nullable: true, description: 'All regions of this level (under `parentCode` when given), e.g. `KREIS` for every Kreis.' })
+  regionLevel?: RegionLevel;
+
+  @Field({ nullable: true, description: 'Restricts `regionLevel` to the descendants of this region, e.g. `15084` with `GEMEINDE`; alone, it means its direct children.' })
+  parentCode?: string;
+}
+
+@ArgsType()
+export class IndicatorSelectionArgs {
+  @Field(() => [String], { description: 'Indicators by catalogue code, e.g. `["C1", "D1"]`.' })
+  indicatorCodes: string[];
+}
+
+@ObjectType({ description: 'A breakdown part of a series: dimension and code, e.g. SEX / `F`.' })
+export class Breakdown {
+  @Field(() => BreakdownDimension, { description: 'The dimension, e.g. `SEX`.' })
+  dimension: BreakdownDimension;
+
+  @Field({ description: 'The code within the dimension, e.g. `F`; `_T` is the total.' })
+  code: string;
+}
+
+@ObjectType({ description: 'One cell of a series (Tabellenfeld): a value with its status, symbol and release state.' })
+export class Observation {
+  @Field({ description: 'Period code: `2023` (year), `2023/24` (school year) or `2023-03-01` (Stichtag).' })
+  period: string;
+
+  @Field(() => Float, { nullable: true, description: 'The value; null when the cell has none (see `status` and `symbol` for why).' })
+  value: number | null;
+
+  @Field(() => ObservationStatus, { description: 'SDMX OBS_STATUS: `A` normal, `Q` suppressed, `O` not yet published, `M` not applicable, `P` provisional, …' })
+  status: ObservationStatus;
+
+  @Field({ description: 'Symbol of German official statistics: empty for a plain value, `.` unknown or secret, `-` exactly zero, `x` not applicable, `...` later, `/` unreliable, `p` provisional, `r` revised, `s` estimated.' })
+  symbol: string;
+
+  @Field({ description: 'True when the value is withheld for confidentiality (status `Q`); a `.` with false means simply unknown.' })
+  confidential: boolean;
+
+  @Field(() => Float, { nullable: true, description: 'Numerator (Zähler) of a rate, e.g. the number of children in day care.' })
+  numerator: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Denominator (Nenner) of a rate, e.g. the number of children of that age.' })
+  denominator: number | null;
+
+  @Field(() => ReleaseState, { description: 'Release state (Freigabe): `DRAFT` cells are seen only by their owner.' })
+  releaseState: ReleaseState;
+}
+
+/**
+ * A series is not a table: it is one indicator × region × breakdown part over periods, kept as
+ * parallel arrays (DESIGN §6): `periods`, `values`, `statuses` serve bulk readers with no
+ * per-cell resolver work; `points` builds the per-cell objects only when asked for.
+ */
+@ObjectType({ description: 'A time series: one indicator in one region (and breakdown part) over periods. `points` gives one object per period; `periods`, `values`, `statuses`, `symbols` give the same data as parallel lists, much cheaper for large pulls.' })
+export class TimeSeries {
+  indicatorId: number;
+  regionId: number;
+
+  @Field(() => Breakdown, { nullable: true, description: 'The breakdown part; null for the total.' })
+  breakdown: Breakdown | null;
+
+  @Field(() => [String], { description: 'Period codes in time order.' })
+  periods: string[];
+
+  @Field(() => [Float], { nullable: 'items', description: 'Values, parallel to `periods`; null where a cell has no value.' })
+  values: Array<number | null>;
+
+  @Field(() => [ObservationStatus], { description: 'Statuses, parallel to `periods`.' })
+  statuses: ObservationStatus[];
+
+  @Field(() => [String], { description: 'Symbols, parallel to `periods`.' })
+  symbols: string[];
+
+  numerators: Array<number | null>;
+  denominators: Array<number | null>;
+  releaseStates: ReleaseState[];
+}

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config';
+import { DataDirError } from './db/embedded';
+import { openDatabase, StartupError } from './db/open';
+import { createLogger } from './logger';
+import { seedDemoData } from '../seeds/seed';
+
+/**
+ * `npm run seed`: migrates and loads the demo data into the database named by DATABASE_URL (or the
+ * embedded one in DATA_DIR). Loading twice is a no-op: the data carries fixed identifiers.
+ */
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const database = await openDatabase(config, log);
+  try {
+    const result = await seedDemoData(database.db);
+    log.info(result.seeded ? 'demo data loaded' : 'demo data already present; nothing written', { observations: result.observations });
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((err) => {
+  const known = err instanceof ConfigError || err instanceof StartupError || err instanceof DataDirError;
+  process.stderr.write(`kobi-seed: ${known ? err.message : (err as Error).stack || String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { ANONYMOUS } from './access/viewer';
+import { createContext, type HubDeps, type RequestContext } from './graphql/context';
+import { createErrorFormatter } from './graphql/errors';
+import { graphiqlHandler } from './graphql/graphiql';
+import { hubSchema } from './graphql/schema';
+
+export interface Hub {
+  app: express.Express;
+  httpServer: http.Server;
+  /** Starts listening on loopback or all interfaces; resolves with the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP side of the hub: GraphQL over HTTP at /graphql (POST and GET, CSRF prevention on),
+ * GraphiQL at /graphiql, health at /livez and /readyz. Stateless: the database is the only state.
+ */
+export async function createHub(deps: HubDeps): Promise<Hub> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<RequestContext>({
+    schema: hubSchema(),
+    introspection: true, // analysts explore the schema in GraphiQL; the data is guarded, not the shape
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorFormatter(deps.log),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+
+  app.get('/livez', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.db.query('SELECT 1');
+      const pending = await deps.db.showMigrations();
+      if (pending) {
+        res.status(503).json({ status: 'migrations pending' });
+        return;
+      }
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.get('/graphiql', graphiqlHandler());
+  app.get('/', (_req, res) => res.redirect('/graphiql'));
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async () => createContext(deps, ANONYMOUS),
+    }),
+  );
+
+  return {
+    app,
+    httpServer,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => resolve((httpServer.address() as { port: number }).port));
+      }),
+    close: () => apollo.stop(),
+  };
+}

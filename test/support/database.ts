@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { createDataSource, runMigrations } from '../../src/db/data-source';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
+import { seedDemoData } from '../../seeds/seed';
+
+export interface TestDatabase {
+  db: DataSource;
+  /** Connection URL of this file's database. */
+  url: string;
+  /** `embedded` (own PGlite) or `server` (own database on DATABASE_URL's server). */
+  mode: 'embedded' | 'server';
+  close(): Promise<void>;
+}
+
+/**
+ * A database of this test file's own, migrated and seeded with the demo data (DESIGN §7):
+ * - without DATABASE_URL: a PGlite in memory, served on its own loopback port (pglite-socket
+ *   ignores database names, so databases on one PGlite would not isolate anything);
+ * - with DATABASE_URL: a fresh database `kobi_test_<random>` on that server, dropped at close.
+ */
+export async function createTestDatabase(opts: { seed?: boolean } = {}): Promise<TestDatabase> {
+  const serverUrl = process.env.DATABASE_URL;
+  let url: string;
+  let embedded: EmbeddedPostgres | undefined;
+  let dropName: string | undefined;
+  if (serverUrl) {
+    dropName = `kobi_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dropName}`);
+    await admin.end();
+    const u = new URL(serverUrl);
+    u.pathname = `/${dropName}`;
+    url = u.toString();
+  } else {
+    embedded = await startEmbeddedPostgres();
+    url = embedded.url;
+  }
+  await runMigrations({ url, connectTimeoutSeconds: 10 });
+  const db = createDataSource({ url, connectTimeoutSeconds: 10 });
+  await db.initialize();
+  if (opts.seed !== false) await seedDemoData(db);
+  return {
+    db,
+    url,
+    mode: serverUrl ? 'server' : 'embedded',
+    async close() {
+      await db.destroy();
+      await embedded?.stop();
+      if (dropName) {
+        const admin = new pg.Client({ connectionString: serverUrl });
+        await admin.connect();
+        await admin.query(`DROP DATABASE IF EXISTS ${dropName} WITH (FORCE)`);
+        await admin.end();
+      }
+    },
+  };
+}
