@@ -8,17 +8,32 @@ const COLUMNS = `i.id, i.code, i.name, i.name_en AS "nameEn", i.definition, i.un
   i.period_type AS "periodType", i.reference_day AS "referenceDay", i.aggregation, i.weight_indicator_id AS "weightIndicatorId",
   i.levels, i.breakdowns, i.valid_min AS "validMin", i.valid_max AS "validMax", i.source, i.owner_org_id AS "ownerOrgId",
   i.visibility, i.version`;
-const toIndicator = (row: object): Indicator => Object.assign(new Indicator(), row);
 const AREA_COLUMNS = `a.code, a.name, a.name_en AS "nameEn", a.sort_order AS "sortOrder"`;
 const toArea = (row: object): EducationArea => Object.assign(new EducationArea(), row);
+/** Indicator rows come with their area (`Indicator.area` is asked for almost always). */
+const SELECT_INDICATOR = `SELECT ${COLUMNS}, json_build_object('code', a.code, 'name', a.name, 'nameEn', a.name_en, 'sortOrder', a.sort_order) AS area
+  FROM indicator i JOIN education_area a ON a.code = i.area_code`;
+
+/** Maps rows of SELECT_INDICATOR and primes `areasByCode`, so that `Indicator.area` costs no statement. */
+function toIndicators(ctx: RequestContext, rows: Array<Record<string, unknown>>): Indicator[] {
+  return rows.map(({ area, ...row }) => {
+    const a = toArea(area as object);
+    ctx.loaders.areasByCode.prime(a.code, a);
+    return Object.assign(new Indicator(), row);
+  });
+}
 
 /** Cursor of a page of indicators: the last code seen, opaque to clients. */
 const encodeCursor = (code: string) => Buffer.from(`indicator:${code}`).toString('base64url');
 function decodeCursor(cursor: string): string {
   const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!raw.startsWith('indicator:') || encodeCursor(raw.slice(10)) !== cursor) throw badInput(`"after" is not a cursor of this list: ${cursor}`);
+  if (!raw.startsWith('indicator:') || encodeCursor(raw.slice(10)) !== cursor) throw badInput(`"after" is not a cursor of this list: ${cursor}`, { argument: 'after' });
   return raw.slice(10);
 }
+
+/** Filter of `page` and `count`: $1 area code, $2 search text (plain substring, no pattern syntax). */
+const FILTER_SQL = `($1::text IS NULL OR i.area_code = $1)
+  AND ($2::text IS NULL OR strpos(lower(i.code || ' ' || i.name || ' ' || i.name_en || ' ' || i.definition), lower($2)) > 0)`;
 
 export interface IndicatorFilter {
   areaCode?: string;
@@ -33,16 +48,15 @@ export const IndicatorService = {
    */
   async page(ctx: RequestContext, filter: IndicatorFilter, first: number, after?: string) {
     const afterCode = after === undefined ? null : decodeCursor(after);
-    const rows: Indicator[] = (
+    const rows = toIndicators(
+      ctx,
       await ctx.db.query(
-        `SELECT ${COLUMNS} FROM indicator i
-         WHERE ($1::text IS NULL OR i.area_code = $1)
-           AND ($2::text IS NULL OR strpos(lower(i.code || ' ' || i.name || ' ' || i.name_en || ' ' || i.definition), lower($2)) > 0)
-           AND ($3::text IS NULL OR i.code > $3)
+        `${SELECT_INDICATOR}
+         WHERE ${FILTER_SQL} AND ($3::text IS NULL OR i.code > $3)
          ORDER BY i.code LIMIT $4`,
         [filter.areaCode ?? null, filter.search ?? null, afterCode, first + 1],
       )
-    ).map(toIndicator);
+    );
     const nodes = rows.slice(0, first);
     return {
       edges: nodes.map((node) => ({ node, cursor: encodeCursor(node.code) })),
@@ -59,9 +73,7 @@ export const IndicatorService = {
   /** Number of indicators matching a filter (for `totalCount`, only computed when asked for). */
   async count(ctx: RequestContext, filter: IndicatorFilter): Promise<number> {
     const [row] = await ctx.db.query(
-      `SELECT count(*)::int AS n FROM indicator i
-       WHERE ($1::text IS NULL OR i.area_code = $1)
-         AND ($2::text IS NULL OR strpos(lower(i.code || ' ' || i.name || ' ' || i.name_en || ' ' || i.definition), lower($2)) > 0)`,
+      `SELECT count(*)::int AS n FROM indicator i WHERE ${FILTER_SQL}`,
       [filter.areaCode ?? null, filter.search ?? null],
     );
     return row.n;
@@ -69,20 +81,20 @@ export const IndicatorService = {
 
   /** Batch function for `indicatorsByCode`: key order, null for unknown codes. */
   async byCodes(ctx: RequestContext, codes: readonly string[]): Promise<Array<Indicator | null>> {
-    const rows: Indicator[] = (await ctx.db.query(`SELECT ${COLUMNS} FROM indicator i WHERE i.code = ANY($1)`, [codes])).map(toIndicator);
+    const rows = toIndicators(ctx, await ctx.db.query(`${SELECT_INDICATOR} WHERE i.code = ANY($1)`, [codes]));
     for (const r of rows) ctx.loaders.indicatorsById.prime(r.id, r);
     return inKeyOrder(codes, rows, (r) => r.code);
   },
 
   /** Batch function for `indicatorsById`. */
   async byIds(ctx: RequestContext, ids: readonly number[]): Promise<Array<Indicator | null>> {
-    const rows: Indicator[] = (await ctx.db.query(`SELECT ${COLUMNS} FROM indicator i WHERE i.id = ANY($1)`, [ids])).map(toIndicator);
+    const rows = toIndicators(ctx, await ctx.db.query(`${SELECT_INDICATOR} WHERE i.id = ANY($1)`, [ids]));
     return inKeyOrder(ids, rows, (r) => r.id);
   },
 
   /** Batch function for `indicatorsByAreaCode`: each area's indicators ordered by code. */
   async byAreaCodes(ctx: RequestContext, areaCodes: readonly string[]): Promise<Indicator[][]> {
-    const rows: Indicator[] = (await ctx.db.query(`SELECT ${COLUMNS} FROM indicator i WHERE i.area_code = ANY($1) ORDER BY i.code`, [areaCodes])).map(toIndicator);
+    const rows = toIndicators(ctx, await ctx.db.query(`${SELECT_INDICATOR} WHERE i.area_code = ANY($1) ORDER BY i.code`, [areaCodes]));
     const byArea = groupBy(rows, (r) => r.areaCode);
     return areaCodes.map((c) => byArea.get(c) ?? []);
   },

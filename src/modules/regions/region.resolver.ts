@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
-import { SeriesService } from '../series/series.service';
+import { codeList, SeriesService } from '../series/series.service';
 import { IndicatorSelectionArgs, PeriodWindowArgs, TimeSeries } from '../series/series.types';
 import { Region } from './region.entity';
 import { RegionLevel } from './region.enums';
@@ -8,13 +8,17 @@ import { RegionService } from './region.service';
 
 @Resolver(() => Region)
 export class RegionResolver {
-  @Query(() => [Region], { description: 'Regions valid today, ordered by code: all of a `level`, the descendants of `parentCode` at that level, or the direct children of `parentCode`.' })
+  @Query(() => [Region], {
+    description: 'Regions valid today, ordered by code: all of a `level`, the descendants of `parentCode` at that level, or the direct children of `parentCode`; `codes` narrows to those codes.',
+  })
   regions(
     @Ctx() ctx: RequestContext,
     @Arg('level', () => RegionLevel, { nullable: true, description: 'Only regions of this level, e.g. `KREIS`.' }) level?: RegionLevel,
     @Arg('parentCode', () => String, { nullable: true, description: 'Only regions under this one, e.g. `15` for Sachsen-Anhalt.' }) parentCode?: string,
+    @Arg('codes', () => [String], { nullable: true, description: 'Only regions with these official codes, e.g. `["15084", "15083", "15002"]`.' }) codes?: string[],
   ): Promise<Region[]> {
-    return RegionService.list(ctx, level ?? undefined, parentCode ?? undefined);
+    if (codes) codeList(ctx, 'codes', codes);
+    return RegionService.list(ctx, { level: level ?? undefined, parentCode: parentCode ?? undefined, codes: codes ?? undefined });
   }
 
   @Query(() => Region, { nullable: true, description: 'One region by official code (`DG`, `15`, `15084`, `15084015`); null if there is none.' })

@@ -6,6 +6,12 @@ import { RegionLevel } from './region.enums';
 const COLUMNS = `r.id, r.code, r.name, r.level, r.kind, r.parent_id AS "parentId", r.valid_from AS "validFrom", r.valid_to AS "validTo"`;
 const toRegion = (row: object): Region => Object.assign(new Region(), row);
 
+export interface RegionFilter {
+  level?: RegionLevel;
+  parentCode?: string;
+  codes?: string[];
+}
+
 /**
  * Regions valid today (`valid_to IS NULL`). Regions are public reference data (official keys and
  * names), so no visibility rule applies to them; the data attached to them has its own rules.
@@ -13,26 +19,34 @@ const toRegion = (row: object): Region => Object.assign(new Region(), row);
  */
 export const RegionService = {
   /**
-   * Regions of `level`; with `parentCode`, the descendants of that region at `level`, or its
-   * direct children when no level is given. Ordered by code; an unknown parent gives [].
+   * Regions valid today, ordered by code: those of `level`; with `parentCode`, the descendants of
+   * that region at `level`, or its direct children when no level is given; with `codes`, only
+   * those. An unknown parent gives []. Primes `regionsById`.
    */
-  async list(ctx: RequestContext, level?: RegionLevel, parentCode?: string): Promise<Region[]> {
-    if (parentCode === undefined) {
-      const rows = await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.valid_to IS NULL AND ($1::text IS NULL OR r.level = $1) ORDER BY r.code`, [level ?? null]);
-      return rows.map(toRegion);
-    }
-    const rows = await ctx.db.query(
-      `WITH RECURSIVE sub AS (
-         SELECT id, 0 AS depth FROM region WHERE code = $1 AND valid_to IS NULL
-         UNION ALL
-         SELECT r.id, sub.depth + 1 FROM region r JOIN sub ON r.parent_id = sub.id WHERE r.valid_to IS NULL
-       )
-       SELECT ${COLUMNS} FROM sub JOIN region r ON r.id = sub.id
-       WHERE sub.depth > 0 AND (($2::text IS NULL AND sub.depth = 1) OR r.level = $2)
-       ORDER BY r.code`,
-      [parentCode, level ?? null],
-    );
-    return rows.map(toRegion);
+  async list(ctx: RequestContext, filter: RegionFilter): Promise<Region[]> {
+    const { level = null, parentCode, codes = null } = filter;
+    const rows: Region[] = (
+      parentCode === undefined
+        ? await ctx.db.query(
+            `SELECT ${COLUMNS} FROM region r
+             WHERE r.valid_to IS NULL AND ($1::text IS NULL OR r.level = $1) AND ($2::text[] IS NULL OR r.code = ANY($2))
+             ORDER BY r.code`,
+            [level, codes],
+          )
+        : await ctx.db.query(
+            `WITH RECURSIVE sub AS (
+               SELECT id, 0 AS depth FROM region WHERE code = $1 AND valid_to IS NULL
+               UNION ALL
+               SELECT r.id, sub.depth + 1 FROM region r JOIN sub ON r.parent_id = sub.id WHERE r.valid_to IS NULL
+             )
+             SELECT ${COLUMNS} FROM sub JOIN region r ON r.id = sub.id
+             WHERE sub.depth > 0 AND (($2::text IS NULL AND sub.depth = 1) OR r.level = $2) AND ($3::text[] IS NULL OR r.code = ANY($3))
+             ORDER BY r.code`,
+            [parentCode, level, codes],
+          )
+    ).map(toRegion);
+    for (const r of rows) ctx.loaders.regionsById.prime(r.id, r);
+    return rows;
   },
 
   /** Batch function for `regionsById`: results in key order, null for unknown ids. */
@@ -41,9 +55,10 @@ export const RegionService = {
     return inKeyOrder(ids, rows, (r) => r.id);
   },
 
-  /** Batch function for `regionsByCode` (regions valid today): key order, null for unknown codes. */
+  /** Batch function for `regionsByCode` (regions valid today): key order, null for unknown codes. Primes `regionsById`. */
   async byCodes(ctx: RequestContext, codes: readonly string[]): Promise<Array<Region | null>> {
     const rows: Region[] = (await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.code = ANY($1) AND r.valid_to IS NULL`, [codes])).map(toRegion);
+    for (const r of rows) ctx.loaders.regionsById.prime(r.id, r);
     return inKeyOrder(codes, rows, (r) => r.code);
   },
 

@@ -29,8 +29,8 @@ export interface SeriesKey {
 const CODE_PATTERN = /^[A-Za-z0-9_]{1,16}$/;
 const MAX_LATEST = 100;
 
-/** Removes duplicates and checks the size limit of a code list argument. */
-function codeList(ctx: RequestContext, name: string, codes: string[]): string[] {
+/** Removes duplicates and checks the size limit of a code list argument (BAD_USER_INPUT). */
+export function codeList(ctx: RequestContext, name: string, codes: string[]): string[] {
   if (codes.length === 0) throw badInput(`${name} must not be empty`, { argument: name });
   if (codes.length > ctx.config.maxCodesPerList) {
     throw badInput(`${name} has ${codes.length} codes; at most ${ctx.config.maxCodesPerList} per list are allowed (page through larger pulls)`, { argument: name });
@@ -99,9 +99,7 @@ export const SeriesService = {
       const parent = await ctx.loaders.regionsByCode.load(args.parentCode);
       if (!parent) throw unknownCodes('parentCode', [args.parentCode]);
     }
-    const regions = await RegionService.list(ctx, args.regionLevel ?? undefined, args.parentCode ?? undefined);
-    for (const r of regions) ctx.loaders.regionsById.prime(r.id, r);
-    return regions;
+    return RegionService.list(ctx, { level: args.regionLevel ?? undefined, parentCode: args.parentCode ?? undefined });
   },
 
   /** The series for every indicator × region (× breakdown part), batched with other requests of the same request. */

@@ -1,0 +1,80 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from './support/hub';
+
+let t: TestHub;
+beforeAll(async () => {
+  t = await startTestHub();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const DATA_STATEMENT = /^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b/i;
+
+/**
+ * Runs one GraphQL request and counts the data statements that reach Postgres, at the driver
+ * (node-postgres' Client.query), not in an ORM logger: whatever path a query takes, it is seen.
+ */
+async function countStatements(query: string, variables?: Record<string, unknown>) {
+  const original = pg.Client.prototype.query;
+  const seen: string[] = [];
+  pg.Client.prototype.query = function (this: pg.Client, ...args: any[]) {
+    const text = typeof args[0] === 'string' ? args[0] : args[0]?.text;
+    if (typeof text === 'string' && DATA_STATEMENT.test(text)) seen.push(text);
+    return (original as any).apply(this, args);
+  } as any;
+  try {
+    const res = await t.gql(query, variables);
+    expect(res.body.errors).toBeUndefined();
+    return { data: res.body.data, statements: seen.length, texts: seen };
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+}
+
+const FIVE = ['A1', 'C1', 'C6', 'D1', 'G2'];
+const KREIS_DASHBOARD = `query($codes: [String!], $indicators: [String!]!) {
+  regions(level: KREIS, parentCode: "15", codes: $codes) {
+    code
+    series(indicatorCodes: $indicators) {
+      indicator { code area { name } }
+      points { period value status }
+    }
+  }
+}`;
+
+describe('batched loading', () => {
+  it('costs the same statements for 3 Kreise as for 14, at most one per list level', async () => {
+    const all = await countStatements(KREIS_DASHBOARD, { indicators: FIVE });
+    const three = await countStatements(KREIS_DASHBOARD, { indicators: FIVE, codes: ['15002', '15083', '15084'] });
+    expect(all.data.regions).toHaveLength(14);
+    expect(three.data.regions).toHaveLength(3);
+    for (const r of all.data.regions) {
+      expect(r.series.map((s: any) => s.indicator.code)).toEqual(FIVE);
+      expect(r.series[1].indicator.area.name).toBe('Frühkindliche Bildung');
+      expect(r.series[1].points.length).toBeGreaterThanOrEqual(13);
+    }
+    expect(three.statements).toBe(all.statements);
+    // list levels: regions, series, points
+    expect(all.statements).toBeLessThanOrEqual(3);
+  });
+
+  it('batches parents, children and the children’s series whatever their number', async () => {
+    const q = `query($codes: [String!]) { regions(level: KREIS, codes: $codes) {
+      parent { name } children { code parent { code } series(indicatorCodes: ["A1", "C1"], latest: 1) { values region { code } } } } }`;
+    const one = await countStatements(q, { codes: ['15083'] });
+    const all = await countStatements(q, {});
+    expect(one.data.regions.flatMap((r: any) => r.children)).toHaveLength(34);
+    expect(all.data.regions.flatMap((r: any) => r.children)).toHaveLength(67);
+    expect(all.data.regions.flatMap((r: any) => r.children.flatMap((c: any) => c.series))).toHaveLength(67 * 2);
+    expect(all.statements).toBe(one.statements);
+  });
+
+  it('batches series reached from indicators of every area', async () => {
+    const q = `query($regions: [String!]!) { educationAreas { indicators { code owner { code } series(regionCodes: $regions, latest: 3) { region { name } values } } } }`;
+    const one = await countStatements(q, { regions: ['15'] });
+    const many = await countStatements(q, { regions: ['15', '15001', '15002', '15003', '15084'] });
+    expect(many.statements).toBe(one.statements);
+  });
+});

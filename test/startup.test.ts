@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../src/db/embedded';
+
+// The real start-up path: the compiled `npm start` entry point (npm test compiles first).
+const MAIN = path.resolve(__dirname, '../dist/src/main.js');
+const tmpDirs: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-start-'));
+  tmpDirs.push(d);
+  return d;
+};
+afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+interface Run {
+  code: number | null;
+  stderr: string;
+  ms: number;
+}
+
+/** Starts the hub; resolves when it exits, or once it listens if `onListening` is given. */
+function startHub(env: Record<string, string>, onListening?: (port: number, stop: () => void) => Promise<void>): Promise<Run> {
+  const { DATABASE_URL: _omit, ...base } = process.env;
+  const child = spawn(process.execPath, [MAIN], { env: { ...base, PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const started = Date.now();
+  let stderr = '';
+  let listening = false;
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    const m = /listening on http:\/\/localhost:(\d+)/.exec(stderr);
+    if (m && !listening && onListening) {
+      listening = true;
+      onListening(Number(m[1]), () => child.kill('SIGTERM')).catch((err) => {
+        child.kill('SIGKILL');
+        stderr += `\ntest failure: ${err}`;
+      });
+    }
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr, ms: Date.now() - started })));
+}
+
+describe('start-up failures', () => {
+  it('an unreachable DATABASE_URL exits non-zero with one clear line', async () => {
+    const run = await startHub({ DATABASE_URL: 'postgres://kobi:secret@127.0.0.1:1/kobi' });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^kobi-hub: cannot use the database at postgres:\/\/kobi:\*\*\*@127\.0\.0\.1:1\/kobi: /);
+    expect(run.stderr).not.toContain('secret');
+  });
+
+  it('a server that accepts but never answers: exit within 15 seconds, no hang', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const run = await startHub({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/kobi` });
+      expect(run.code).toBe(1);
+      expect(run.ms).toBeLessThan(15_000);
+      expect(run.stderr).toMatch(/cannot use the database/);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      silent.close();
+    }
+  });
+
+  it('a database that does not exist: one line naming it', async () => {
+    const server = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    server.pathname = '/kobi_does_not_exist';
+    const run = await startHub({ DATABASE_URL: server.toString() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/kobi_does_not_exist/);
+  });
+
+  it('a foreign DATA_DIR is refused and left untouched', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'thesis.docx'), 'precious');
+    const run = await startHub({ DATA_DIR: dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/not a KoBi data directory/);
+    expect(fs.readdirSync(dir)).toEqual(['thesis.docx']);
+  });
+
+  it('a corrupt DATA_DIR is reported, not re-initialised', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'kobi-hub.json'), JSON.stringify({ format: 1 }));
+    fs.mkdirSync(path.join(dir, 'pgdata'));
+    fs.writeFileSync(path.join(dir, 'pgdata', 'PG_VERSION'), 'garbage\n');
+    const before = fs.readdirSync(path.join(dir, 'pgdata'));
+    const run = await startHub({ DATA_DIR: dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/could not be opened|left untouched/);
+    expect(fs.readdirSync(path.join(dir, 'pgdata'))).toEqual(before);
+    expect(fs.readFileSync(path.join(dir, 'pgdata', 'PG_VERSION'), 'utf8')).toBe('garbage\n');
+  });
+
+  it('an invalid PORT is a configuration error', async () => {
+    const run = await startHub({ PORT: 'eighty' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^kobi-hub: PORT must be an integer/);
+  });
+});
+
+describe('embedded default', () => {
+  it('seeds on first start, keeps data across restarts, and stops cleanly on SIGTERM', async () => {
+    const dir = tmp();
+    const query = async (port: number) => {
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ regions(level: KREIS) { code } }' }),
+      });
+      return (await res.json()).data.regions.length;
+    };
+    let kreise = 0;
+    const first = await startHub({ DATA_DIR: dir }, async (port, stop) => {
+      kreise = await query(port);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      stop();
+    });
+    expect(first.code).toBe(0);
+    expect(kreise).toBe(14);
+    expect(first.stderr).toMatch(/demo data loaded/);
+
+    // Something written while the hub is down must still be there after the hub ran again.
+    const pglite = await startEmbeddedPostgres({ dataDir: dir });
+    await pglite.db.query(`INSERT INTO hub_meta (key, value) VALUES ('restart-marker', 'kept')`);
+    await pglite.stop();
+
+    kreise = 0;
+    const second = await startHub({ DATA_DIR: dir }, async (port, stop) => {
+      kreise = await query(port);
+      stop();
+    });
+    expect(second.code).toBe(0);
+    expect(kreise).toBe(14);
+    expect(second.stderr).not.toMatch(/demo data loaded/);
+
+    const again = await startEmbeddedPostgres({ dataDir: dir });
+    const rows = await again.db.query<{ value: string }>(`SELECT value FROM hub_meta WHERE key = 'restart-marker'`);
+    await again.stop();
+    expect(rows.rows).toEqual([{ value: 'kept' }]);
+  });
+});
