@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { ANONYMOUS } from './access/viewer';
@@ -32,7 +32,16 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: createErrorFormatter(deps.log),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    // main.ts owns the signals: with Apollo's own handlers too, two concurrent stop() calls wait
+    // on each other and the process never exits.
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      // The hub sets no cache hints; the default plugin would wrap every field resolver, leaves
+      // included, which DESIGN §6 rules out for the hot path.
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
 

@@ -124,10 +124,14 @@ describe('GraphiQL at /graphiql', () => {
     // The page is ~9 MB of inlined editor code; compression is what makes it usable on slow links.
     expect(gzipped.body.length).toBeLessThan(plain.body.length / 3);
 
-    for (const encoding of ['identity', 'gzip']) {
-      const revalidated = await get(`${hub.baseUrl}/graphiql`, { 'accept-encoding': encoding, 'if-none-match': etag! });
+    // Each representation has its own ETag, so no cache can serve gzip bytes to a plain request.
+    expect(gzipped.headers.etag).not.toBe(etag);
+    for (const [encoding, tag] of [['identity', etag], ['gzip', gzipped.headers.etag]]) {
+      const revalidated = await get(`${hub.baseUrl}/graphiql`, { 'accept-encoding': encoding!, 'if-none-match': tag! });
       expect(revalidated.status, `304 with accept-encoding ${encoding}`).toBe(304);
       expect(revalidated.body.length).toBe(0);
+      const other = await get(`${hub.baseUrl}/graphiql`, { 'accept-encoding': encoding === 'gzip' ? 'identity' : 'gzip', 'if-none-match': tag! });
+      expect(other.status, `a ${encoding} ETag does not validate the other representation`).toBe(200);
     }
   });
 

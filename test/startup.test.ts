@@ -25,7 +25,9 @@ interface Run {
 /** Starts the hub; resolves when it exits, or once it listens if `onListening` is given. */
 function startHub(env: Record<string, string>, onListening?: (port: number, stop: () => void) => Promise<void>): Promise<Run> {
   const { DATABASE_URL: _omit, ...base } = process.env;
-  const child = spawn(process.execPath, [MAIN], { env: { ...base, PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // NODE_ENV as `npm start` sets it (vitest sets "test", under which Apollo behaves differently,
+  // e.g. it installs no signal handlers of its own).
+  const child = spawn(process.execPath, [MAIN], { env: { ...base, NODE_ENV: 'production', PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const started = Date.now();
   let stderr = '';
   let listening = false;
@@ -34,7 +36,17 @@ function startHub(env: Record<string, string>, onListening?: (port: number, stop
     const m = /listening on http:\/\/localhost:(\d+)/.exec(stderr);
     if (m && !listening && onListening) {
       listening = true;
-      onListening(Number(m[1]), () => child.kill('SIGTERM')).catch((err) => {
+      const stop = () => {
+        child.kill('SIGTERM');
+        // A graceful stop takes a second or two; a hang fails here rather than at the test timeout.
+        setTimeout(() => {
+          if (child.exitCode === null) {
+            stderr += '\ntest failure: no exit within 10 s of SIGTERM';
+            child.kill('SIGKILL');
+          }
+        }, 10_000).unref();
+      };
+      onListening(Number(m[1]), stop).catch((err) => {
         child.kill('SIGKILL');
         stderr += `\ntest failure: ${err}`;
       });
@@ -137,6 +149,7 @@ describe('embedded default', () => {
       stop();
     });
     expect(second.code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'hub.lock'))).toBe(false);
     expect(kreise).toBe(14);
     expect(second.stderr).not.toMatch(/demo data loaded/);
 

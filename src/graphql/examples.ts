@@ -5,7 +5,7 @@
 export const EXAMPLE_QUERIES: Array<{ name: string; query: string; variables?: Record<string, unknown> }> = [
   {
     name: 'Kreis comparison',
-    query: `# Betreuungsquote unter 3 Jahren (C1) for every Kreis of Sachsen-Anhalt and the Land,
+    query: `# Betreuungsquote unter 3 Jahren (C1) for every Kreis of Sachsen-Anhalt,
 # as parallel lists: the cheap shape for charts.
 query KreisComparison {
   series(indicatorCodes: ["C1"], regionLevel: KREIS, parentCode: "15", from: "2019") {

@@ -11,7 +11,7 @@ import { EXAMPLE_QUERIES } from './examples';
  * rendered and compressed once per process and cached by ETag.
  */
 export function graphiqlHandler(): RequestHandler {
-  let page: { gz: Buffer; raw: Buffer; etag: string } | undefined;
+  let page: { gz: Buffer; raw: Buffer; etag: string; gzEtag: string } | undefined;
   const render = () => {
     const html = renderGraphiQL({
       title: 'KoBi Data Hub — GraphiQL',
@@ -21,23 +21,23 @@ export function graphiqlHandler(): RequestHandler {
       shouldPersistHeaders: true,
     });
     const raw = Buffer.from(html);
-    return { raw, gz: gzipSync(raw), etag: `"${createHash('sha256').update(raw).digest('base64url').slice(0, 27)}"` };
+    const hash = createHash('sha256').update(raw).digest('base64url').slice(0, 27);
+    // Two representations, two ETags: a cache must never answer a gzip request with plain bytes.
+    return { raw, gz: gzipSync(raw), etag: `"${hash}"`, gzEtag: `"${hash}-gz"` };
   };
   return (req, res) => {
     page ??= render();
-    res.setHeader('ETag', page.etag);
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const etag = gzip ? page.gzEtag : page.etag;
+    res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'public, max-age=0, must-revalidate');
     res.setHeader('Vary', 'Accept-Encoding');
     res.type('html');
-    if (req.headers['if-none-match'] === page.etag) {
+    if (req.headers['if-none-match'] === etag) {
       res.status(304).end();
       return;
     }
-    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-      res.setHeader('Content-Encoding', 'gzip');
-      res.send(page.gz);
-    } else {
-      res.send(page.raw);
-    }
+    if (gzip) res.setHeader('Content-Encoding', 'gzip');
+    res.send(gzip ? page.gz : page.raw);
   };
 }
