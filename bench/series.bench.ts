@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../src/config';
 import { redactUrl } from '../src/db/data-source';
 import { openDatabase } from '../src/db/open';
 import { silentLogger } from '../src/logger';
+import { createAuthentication } from '../src/access/auth';
 import { createHub } from '../src/server';
 import { seedDemoData } from '../seeds/seed';
 
@@ -199,7 +200,8 @@ async function run(iterations: number, config: Config): Promise<number> {
     ).rows.map((r) => r.id);
 
     raw = await startRawServer(pool);
-    hub = await createHub({ db: database.db, log: silentLogger, config });
+    const { auth } = await createAuthentication({ oidc: undefined, demoMode: false, dataDir: config.dataDir, db: database.db, log: silentLogger });
+    hub = await createHub({ db: database.db, log: silentLogger, config, auth });
     const graphqlUrl = `http://127.0.0.1:${await hub.listen(0, '127.0.0.1')}/graphql`;
 
     const sides: Side[] = [

@@ -98,6 +98,10 @@ export interface ObservationRow {
   definitionVersion: number;
   recordedAt: string;
   sourceNote: string;
+  /** Published official figure, confidentiality-checked at its source (never suppressed again). */
+  sourceCleared: boolean;
+  /** Stored suppression pattern for audiences without a right to small counts. */
+  suppressed: boolean;
 }
 
 export interface DemoData {
@@ -721,6 +725,8 @@ class Generator {
       definitionVersion: 1,
       recordedAt: DEMO_TIMESTAMP,
       sourceNote,
+      sourceCleared: true,
+      suppressed: false,
     });
   }
 

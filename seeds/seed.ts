@@ -29,6 +29,8 @@ const OBSERVATION_ARRAYS: [field: keyof ObservationRow, arrayType: string][] = [
   ['definitionVersion', 'int[]'],
   ['recordedAt', 'timestamptz[]'],
   ['sourceNote', 'text[]'],
+  ['sourceCleared', 'bool[]'],
+  ['suppressed', 'bool[]'],
 ];
 
 /** Tables with identity ids whose sequences must continue after the seeded ids. */

@@ -20,6 +20,29 @@ export interface Config {
   maxCodesPerList: number;
   /** Seconds to wait for the database at start-up before giving up (`DATABASE_CONNECT_TIMEOUT`, default 10). */
   connectTimeoutSeconds: number;
+  /** Logins from an OIDC provider (Keycloak); undefined when no `OIDC_ISSUER` is set. */
+  oidc?: OidcConfig;
+  /** Demo mode: the hub signs tokens for the demo identities itself (`DEMO_MODE`). */
+  demoMode: boolean;
+  /** Counts below this are suppressed for audiences without a right to them (`DISCLOSURE_THRESHOLD`, default 3). */
+  disclosureThreshold: number;
+}
+
+export interface OidcConfig {
+  /** `OIDC_ISSUER`: the `iss` every token must carry, e.g. https://login.example/realms/kobi. */
+  issuer: string;
+  /** `OIDC_AUDIENCE`: the `aud` every token must carry (default `kobi-data-hub`). */
+  audience: string;
+  /** `OIDC_JWKS_URL`: where the issuer publishes its keys (default `<issuer>/protocol/openid-connect/certs`, Keycloak's). */
+  jwksUrl?: string;
+  /** `OIDC_PUBLIC_KEY`: a PEM public key to use instead of the JWKS URL. */
+  publicKey?: string;
+  /** `OIDC_ALGORITHMS`: accepted signature algorithms (default `RS256,ES256`); `none` is never accepted. */
+  algorithms: string[];
+  /** `OIDC_ORG_CLAIM`: claim (dotted path) with the organization code (default `org`). */
+  orgClaim: string;
+  /** `OIDC_ROLE_CLAIM`: claim (dotted path) with the role or a list of roles (default `role`). */
+  roleClaim: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -57,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`LOG_LEVEL must be one of debug, info, warn, error, got "${env.LOG_LEVEL}"`);
   }
   const databaseUrl = postgresUrl(env, 'DATABASE_URL');
+  const oidc = oidcConfig(env);
+  const demo = env.DEMO_MODE ?? '';
+  if (!['', '0', '1', 'true', 'false'].includes(demo)) throw new ConfigError(`DEMO_MODE must be 1 or 0, got "${demo}"`);
+  const demoMode = demo === '' ? !databaseUrl && !oidc : demo === '1' || demo === 'true';
+  if (demoMode && oidc) throw new ConfigError('DEMO_MODE cannot be on while OIDC_ISSUER is set: demo tokens would open a real installation');
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl,
@@ -65,5 +93,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     maxCodesPerList: integer(env, 'QUERY_MAX_CODES', 500, 100, 100_000),
     connectTimeoutSeconds: integer(env, 'DATABASE_CONNECT_TIMEOUT', 10, 1, 300),
+    oidc,
+    demoMode,
+    disclosureThreshold: integer(env, 'DISCLOSURE_THRESHOLD', 3, 1, 100),
+  };
+}
+
+function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const issuer = env.OIDC_ISSUER;
+  if (!issuer) {
+    const stray = ['OIDC_AUDIENCE', 'OIDC_JWKS_URL', 'OIDC_PUBLIC_KEY'].filter((n) => env[n]);
+    if (stray.length) throw new ConfigError(`${stray.join(', ')} set without OIDC_ISSUER`);
+    return undefined;
+  }
+  const algorithms = (env.OIDC_ALGORITHMS || 'RS256,ES256').split(',').map((a) => a.trim()).filter(Boolean);
+  const allowed = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+  const bad = algorithms.filter((a) => !allowed.includes(a));
+  if (bad.length || algorithms.length === 0) throw new ConfigError(`OIDC_ALGORITHMS may list only ${allowed.join(', ')}; got "${env.OIDC_ALGORITHMS}"`);
+  if (env.OIDC_JWKS_URL && env.OIDC_PUBLIC_KEY) throw new ConfigError('set OIDC_JWKS_URL or OIDC_PUBLIC_KEY, not both');
+  return {
+    issuer,
+    audience: env.OIDC_AUDIENCE || 'kobi-data-hub',
+    jwksUrl: env.OIDC_PUBLIC_KEY ? undefined : env.OIDC_JWKS_URL || `${issuer.replace(/\/$/, '')}/protocol/openid-connect/certs`,
+    publicKey: env.OIDC_PUBLIC_KEY || undefined,
+    algorithms,
+    orgClaim: env.OIDC_ORG_CLAIM || 'org',
+    roleClaim: env.OIDC_ROLE_CLAIM || 'role',
   };
 }

@@ -4,6 +4,7 @@ import { DataDirError } from './db/embedded';
 import { openDatabase, StartupError } from './db/open';
 import { createLogger } from './logger';
 import { createHub } from './server';
+import { createAuthentication } from './access/auth';
 import { seedDemoData } from '../seeds/seed';
 
 /** `npm start`: config, database (migrations; demo data on a fresh embedded database), server. */
@@ -15,11 +16,18 @@ async function main() {
     const seeded = await seedDemoData(database.db);
     if (seeded.seeded) log.info('demo data loaded', { observations: seeded.observations });
   }
-  const hub = await createHub({ db: database.db, log, config });
+  const { auth, demo } = await createAuthentication({ ...config, db: database.db, log });
+  const hub = await createHub({ db: database.db, log, config, auth, demo });
   const port = await hub.listen(config.port);
   log.info(`KoBi Data Hub listening on http://localhost:${port}/graphql — GraphiQL at http://localhost:${port}/graphiql`, {
     database: database.embedded ? 'embedded' : 'server',
+    logins: config.oidc ? `OIDC ${config.oidc.issuer}` : demo ? 'demo tokens' : 'none (public data only)',
   });
+  if (demo) {
+    log.warn(
+      `demo tokens: curl http://localhost:${port}/demo/tokens, then send "Authorization: Bearer <token>" (GraphiQL: http://localhost:${port}/graphiql?as=land-analyst)`,
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -4,7 +4,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { ANONYMOUS } from './access/viewer';
+import type { Authenticator } from './access/auth';
+import type { DemoIssuer } from './access/demo';
 import { createContext, type HubDeps, type RequestContext } from './graphql/context';
 import { createErrorFormatter } from './graphql/errors';
 import { graphiqlHandler } from './graphql/graphiql';
@@ -22,7 +23,13 @@ export interface Hub {
  * The HTTP side of the hub: GraphQL over HTTP at /graphql (POST and GET, CSRF prevention on),
  * GraphiQL at /graphiql, health at /livez and /readyz. Stateless: the database is the only state.
  */
-export async function createHub(deps: HubDeps): Promise<Hub> {
+export interface HubOptions extends HubDeps {
+  auth: Authenticator;
+  /** Set in demo mode: serves `GET /demo/tokens`. */
+  demo?: DemoIssuer;
+}
+
+export async function createHub(deps: HubOptions): Promise<Hub> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -41,6 +48,18 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       // The hub sets no cache hints; the default plugin would wrap every field resolver, leaves
       // included, which DESIGN §6 rules out for the hot path.
       ApolloServerPluginCacheControlDisabled(),
+      {
+        // Ends the request's transaction before the response leaves: a mutation's writes are
+        // acknowledged only once committed, and a failed mutation leaves nothing behind.
+        async requestDidStart() {
+          return {
+            async willSendResponse({ contextValue, operation, errors }) {
+              const failedWrite = operation?.operation === 'mutation' && (errors?.length ?? 0) > 0;
+              await contextValue.tx.finish(!failedWrite);
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();
@@ -62,12 +81,19 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     }
   });
   app.get('/graphiql', graphiqlHandler());
+  if (deps.demo) {
+    const demo = deps.demo;
+    app.get('/demo/tokens', async (_req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(await demo.tokens());
+    });
+  }
   app.get('/', (_req, res) => res.redirect('/graphiql'));
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async () => createContext(deps, ANONYMOUS),
+      context: async ({ req }) => createContext(deps, await deps.auth.authenticate(req.headers.authorization)),
     }),
   );
 

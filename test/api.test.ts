@@ -15,9 +15,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Runs a query and fails with the errors if there are any. */
-async function data<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await t.gql<T>(query, variables);
+/** Runs a query (as the public, or as a demo identity) and fails with the errors if there are any. */
+async function data<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<T> {
+  const res = await t.gql<T>(query, variables, as);
   expect(res.body.errors).toBeUndefined();
   expect(res.status).toBe(200);
   return res.body.data!;
@@ -106,7 +106,7 @@ describe('series', () => {
   it('returns one series per indicator × region in argument order, columns parallel to points', async () => {
     const d = await data(`{ series(indicatorCodes: ["C1", "A1"], regionCodes: ["15084", "15"]) {
       indicator { code } region { code } breakdown { code } periods values statuses symbols
-      points { period value status symbol confidential numerator denominator releaseState } } }`);
+      points { period value status symbol confidential numerator denominator releaseState } } }`, undefined, 'statistik-editor');
     expect(d.series.map((s: any) => `${s.indicator.code}/${s.region.code}`)).toEqual(['C1/15084', 'C1/15', 'A1/15084', 'A1/15']);
     for (const s of d.series) {
       expect(s.breakdown).toBeNull();
@@ -122,7 +122,10 @@ describe('series', () => {
 
   it('computes the Land rate from the Kreise as Σnumerator / Σdenominator', async () => {
     const d = await data(`{ land: series(indicatorCodes: ["C1"], regionCodes: ["15"], from: "2023", to: "2023") { points { value numerator denominator } }
-      kreise: series(indicatorCodes: ["C1"], regionLevel: KREIS, parentCode: "15", from: "2023", to: "2023") { points { value numerator denominator } } }`);
+      kreise: series(indicatorCodes: ["C1"], regionLevel: KREIS, parentCode: "15", from: "2023", to: "2023") { points { value numerator denominator } } }`,
+      undefined,
+      'statistik-editor', // the owner: numerators are restricted to it (DESIGN §4)
+    );
     const land = d.land[0].points[0];
     const num = d.kreise.reduce((s: number, k: any) => s + k.points[0].numerator, 0);
     const den = d.kreise.reduce((s: number, k: any) => s + k.points[0].denominator, 0);
@@ -167,7 +170,10 @@ describe('series', () => {
   it('carries the status cases of official statistics', async () => {
     const d = await data(`{ g1: series(indicatorCodes: ["G1"], regionCodes: ["15084"]) { points { value status symbol confidential } }
       later: series(indicatorCodes: ["G2"], regionCodes: ["15084"], latest: 1) { points { value status symbol } }
-      gem: series(indicatorCodes: ["D1"], regionLevel: GEMEINDE, parentCode: "15084") { points { value status symbol confidential numerator } } }`);
+      gem: series(indicatorCodes: ["D1"], regionLevel: GEMEINDE, parentCode: "15084") { points { value status symbol confidential numerator } } }`,
+      undefined,
+      'statistik-editor',
+    );
     expect(d.g1[0].points.length).toBeGreaterThan(0);
     expect(d.g1[0].points.every((p: any) => p.value === null && p.status === 'M' && p.symbol === 'x' && !p.confidential)).toBe(true);
     expect(d.later[0].points[0]).toEqual({ value: null, status: 'O', symbol: '...' });

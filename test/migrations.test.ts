@@ -2,9 +2,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/graphql/context';
 import { silentLogger } from '../src/logger';
-import { ANONYMOUS } from '../src/access/viewer';
 import { SeriesService } from '../src/modules/series/series.service';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { TEST_SETTINGS } from './support/hub';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -49,12 +49,13 @@ describe('hot path', () => {
       return (original as any).apply(this, args);
     } as any;
     try {
-      const ctx = createContext({ db: database.db, log: silentLogger, config: { maxCodesPerList: 500 } }, ANONYMOUS);
+      const ctx = await createContext({ db: database.db, log: silentLogger, config: TEST_SETTINGS }, null);
       const window = SeriesService.parseWindow(ctx, { from: '2015', to: '2024' });
       const indicators = await SeriesService.resolveIndicators(ctx, { indicatorCodes: ['C1', 'D1', 'A1'] });
       const regions = await SeriesService.resolveRegions(ctx, { regionLevel: 'KREIS' as any, parentCode: '15' });
       const series = await SeriesService.load(ctx, indicators, regions, window);
       expect(series).toHaveLength(3 * 14);
+      await ctx.tx.finish(true);
     } finally {
       pg.Client.prototype.query = original;
     }

@@ -4,9 +4,10 @@ import { Organization } from '../modules/organizations/organization.entity';
 import { Region } from '../modules/regions/region.entity';
 import { Observation } from '../modules/series/observation.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+import { Access1764100000000 } from './migrations/1764100000000-access';
 
 /** Every entity the data source knows; one list so that server, seeds and tests agree. */
 export const ENTITIES = [Region, Organization, EducationArea, Indicator, Observation];
 
 /** Migrations in the order they run. */
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000];

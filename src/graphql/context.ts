@@ -1,26 +1,54 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { Viewer } from '../access/viewer';
+import { unauthenticated } from '../access/auth';
+import { ANONYMOUS, type Credentials, type Viewer } from '../access/viewer';
+import { RequestTransaction } from '../db/request-transaction';
 import type { Logger } from '../logger';
+import type { OrganizationKind } from '../modules/organizations/organization.entity';
 import { createLoaders, type Loaders } from './loaders';
+
+/** Settings the request path needs (a slice of Config, so tests can build it by hand). */
+export interface HubSettings {
+  maxCodesPerList: number;
+  disclosureThreshold: number;
+}
 
 /** What the request context needs from the running hub. */
 export interface HubDeps {
   db: DataSource;
   log: Logger;
-  config: { maxCodesPerList: number };
+  config: HubSettings;
 }
 
-/** Per-request state (DESIGN §2): who asks, their loaders, a request id. */
-export interface RequestContext extends HubDeps {
+/**
+ * Per-request state (DESIGN §2): who asks, their loaders, their transaction, a request id.
+ * There is deliberately no DataSource here: every statement of a request goes through `query`,
+ * i.e. through the request's transaction, role and row-level security.
+ */
+export interface RequestContext {
   viewer: Viewer;
   requestId: string;
+  log: Logger;
+  config: HubSettings;
   loaders: Loaders;
+  tx: RequestTransaction;
+  query<T = any>(sql: string, params?: unknown[]): Promise<T>;
 }
 
-/** The one context builder: the HTTP server and the tests both use it. */
-export function createContext(deps: HubDeps, viewer: Viewer, requestId: string = randomUUID()): RequestContext {
-  const ctx = { ...deps, viewer, requestId } as RequestContext;
+/**
+ * The one context builder: the HTTP server and the tests both use it. For a member it opens the
+ * request's transaction at once, to resolve the organization (an unknown organization is
+ * UNAUTHENTICATED); the caller must end it with `ctx.tx.finish(commit)`.
+ */
+export async function createContext(deps: HubDeps, credentials: Credentials | null, requestId: string = randomUUID()): Promise<RequestContext> {
+  const tx = new RequestTransaction(deps.db);
+  let viewer: Viewer = ANONYMOUS;
+  if (credentials) {
+    const org = await tx.openAs(credentials.orgCode);
+    if (!org) throw unauthenticated(`organization "${credentials.orgCode}" is not known to this hub`);
+    viewer = { ...credentials, kind: 'member', orgId: org.id, orgKind: org.kind as OrganizationKind };
+  }
+  const ctx = { viewer, requestId, log: deps.log, config: deps.config, tx, query: (sql: string, params?: unknown[]) => tx.query(sql, params) } as RequestContext;
   ctx.loaders = createLoaders(ctx);
   return ctx;
 }

@@ -26,7 +26,7 @@ query DashboardCard($region: String!) {
     parent { name }
     series(indicatorCodes: ["A1", "C1", "D1", "G2"], latest: 5) {
       indicator { code name unit decimals area { name } }
-      points { period value status symbol confidential numerator denominator releaseState }
+      points { period value status symbol confidential releaseState }
     }
   }
 }

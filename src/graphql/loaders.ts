@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { loadGrants, type Grant } from '../access/observation-access';
 import { IndicatorService } from '../modules/indicators/indicator.service';
 import type { EducationArea } from '../modules/indicators/education-area.entity';
 import type { Indicator } from '../modules/indicators/indicator.entity';
@@ -24,6 +25,11 @@ export function createLoaders(ctx: RequestContext) {
     indicatorsByCode: new DataLoader<string, Indicator | null>((codes) => IndicatorService.byCodes(ctx, codes)),
     indicatorsByAreaCode: new DataLoader<string, Indicator[]>((codes) => IndicatorService.byAreaCodes(ctx, codes)),
     areasByCode: new DataLoader<string, EducationArea | null>((codes) => IndicatorService.areasByCodes(ctx, codes)),
+    /** One key per request (the viewer's organization): its active agreements as recipient. */
+    grantsForViewer: new DataLoader<number, Grant[]>(async (orgs) => {
+      const grants = await loadGrants(ctx);
+      return orgs.map(() => grants);
+    }),
     organizationsById: new DataLoader<number, Organization | null>((ids) => OrganizationService.byIds(ctx, ids)),
     /** Key: indicator ids × region ids in one window; compared by content, not identity. */
     seriesBySelection: new DataLoader<SeriesKey, TimeSeries[], string>((keys) => SeriesService.fetchBatch(ctx, keys), {

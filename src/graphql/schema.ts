@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
+import { fieldRuleChecker } from '../access/field-rules';
 import { EducationAreaResolver, IndicatorConnectionResolver, IndicatorResolver } from '../modules/indicators/indicator.resolver';
 import { OrganizationResolver } from '../modules/organizations/organization.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
@@ -13,7 +14,7 @@ let schema: GraphQLSchema | undefined;
 /** The executable schema, built once per process (it holds no per-request state). */
 export function hubSchema(): GraphQLSchema {
   if (!schema) {
-    schema = buildSchemaSync({ resolvers: RESOLVERS, validate: false });
+    schema = buildSchemaSync({ resolvers: RESOLVERS, validate: false, authChecker: fieldRuleChecker });
     // type-graphql has no option for the root type's description; analysts see it first in GraphiQL.
     schema.getQueryType()!.description =
       'Entry points of the KoBi Data Hub: regions (Gebietseinheiten), the indicator catalogue by education area, and time series of indicators for regions.';

@@ -1,3 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createAuthentication } from '../../src/access/auth';
+import type { HubSettings } from '../../src/graphql/context';
 import { silentLogger } from '../../src/logger';
 import { createHub, type Hub } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -7,29 +12,38 @@ export interface GraphQLResponse<T = any> {
   body: { data?: T; errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string; [k: string]: unknown } }> };
 }
 
+/** The settings the tests run with (the defaults of src/config.ts). */
+export const TEST_SETTINGS: HubSettings = { maxCodesPerList: 500, disclosureThreshold: 3 };
+
 export interface TestHub {
   database: TestDatabase;
   hub: Hub;
   baseUrl: string;
-  /** POSTs a GraphQL request to the real HTTP server. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** name → bearer credential of every demo identity and the demo API key (GET /demo/tokens). */
+  tokens: Record<string, string>;
+  /** POSTs a GraphQL request to the real HTTP server, as the public or as a demo identity. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
 /** The real hub (same server code as `npm start`) on a free loopback port, over this file's own database. */
 export async function startTestHub(): Promise<TestHub> {
   const database = await createTestDatabase();
-  const hub = await createHub({ db: database.db, log: silentLogger, config: { maxCodesPerList: 500 } });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-test-hub-'));
+  const { auth, demo } = await createAuthentication({ demoMode: true, dataDir, db: database.db, log: silentLogger });
+  const hub = await createHub({ db: database.db, log: silentLogger, config: TEST_SETTINGS, auth, demo });
+  const tokens = await demo!.tokens();
   const port = await hub.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     database,
     hub,
     baseUrl,
-    async gql(query, variables) {
+    tokens,
+    async gql(query, variables, as) {
       const res = await fetch(`${baseUrl}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, body: await res.json() };
@@ -37,6 +51,7 @@ export async function startTestHub(): Promise<TestHub> {
     async close() {
       await hub.close();
       await database.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -50,7 +50,7 @@ export const IndicatorService = {
     const afterCode = after === undefined ? null : decodeCursor(after);
     const rows = toIndicators(
       ctx,
-      await ctx.db.query(
+      await ctx.query(
         `${SELECT_INDICATOR}
          WHERE ${FILTER_SQL} AND ($3::text IS NULL OR i.code > $3)
          ORDER BY i.code LIMIT $4`,
@@ -72,7 +72,7 @@ export const IndicatorService = {
 
   /** Number of indicators matching a filter (for `totalCount`, only computed when asked for). */
   async count(ctx: RequestContext, filter: IndicatorFilter): Promise<number> {
-    const [row] = await ctx.db.query(
+    const [row] = await ctx.query(
       `SELECT count(*)::int AS n FROM indicator i WHERE ${FILTER_SQL}`,
       [filter.areaCode ?? null, filter.search ?? null],
     );
@@ -81,27 +81,27 @@ export const IndicatorService = {
 
   /** Batch function for `indicatorsByCode`: key order, null for unknown codes. */
   async byCodes(ctx: RequestContext, codes: readonly string[]): Promise<Array<Indicator | null>> {
-    const rows = toIndicators(ctx, await ctx.db.query(`${SELECT_INDICATOR} WHERE i.code = ANY($1)`, [codes]));
+    const rows = toIndicators(ctx, await ctx.query(`${SELECT_INDICATOR} WHERE i.code = ANY($1)`, [codes]));
     for (const r of rows) ctx.loaders.indicatorsById.prime(r.id, r);
     return inKeyOrder(codes, rows, (r) => r.code);
   },
 
   /** Batch function for `indicatorsById`. */
   async byIds(ctx: RequestContext, ids: readonly number[]): Promise<Array<Indicator | null>> {
-    const rows = toIndicators(ctx, await ctx.db.query(`${SELECT_INDICATOR} WHERE i.id = ANY($1)`, [ids]));
+    const rows = toIndicators(ctx, await ctx.query(`${SELECT_INDICATOR} WHERE i.id = ANY($1)`, [ids]));
     return inKeyOrder(ids, rows, (r) => r.id);
   },
 
   /** Batch function for `indicatorsByAreaCode`: each area's indicators ordered by code. */
   async byAreaCodes(ctx: RequestContext, areaCodes: readonly string[]): Promise<Indicator[][]> {
-    const rows = toIndicators(ctx, await ctx.db.query(`${SELECT_INDICATOR} WHERE i.area_code = ANY($1) ORDER BY i.code`, [areaCodes]));
+    const rows = toIndicators(ctx, await ctx.query(`${SELECT_INDICATOR} WHERE i.area_code = ANY($1) ORDER BY i.code`, [areaCodes]));
     const byArea = groupBy(rows, (r) => r.areaCode);
     return areaCodes.map((c) => byArea.get(c) ?? []);
   },
 
   /** All education areas in report order. */
   async areas(ctx: RequestContext): Promise<EducationArea[]> {
-    return (await ctx.db.query(`SELECT ${AREA_COLUMNS} FROM education_area a ORDER BY a.sort_order`)).map(toArea);
+    return (await ctx.query(`SELECT ${AREA_COLUMNS} FROM education_area a ORDER BY a.sort_order`)).map(toArea);
   },
 
   /**

@@ -27,13 +27,13 @@ export const RegionService = {
     const { level = null, parentCode, codes = null } = filter;
     const rows: Region[] = (
       parentCode === undefined
-        ? await ctx.db.query(
+        ? await ctx.query(
             `SELECT ${COLUMNS} FROM region r
              WHERE r.valid_to IS NULL AND ($1::text IS NULL OR r.level = $1) AND ($2::text[] IS NULL OR r.code = ANY($2))
              ORDER BY r.code`,
             [level, codes],
           )
-        : await ctx.db.query(
+        : await ctx.query(
             `WITH RECURSIVE sub AS (
                SELECT id, 0 AS depth FROM region WHERE code = $1 AND valid_to IS NULL
                UNION ALL
@@ -51,13 +51,13 @@ export const RegionService = {
 
   /** Batch function for `regionsById`: results in key order, null for unknown ids. */
   async byIds(ctx: RequestContext, ids: readonly number[]): Promise<Array<Region | null>> {
-    const rows: Region[] = (await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.id = ANY($1)`, [ids])).map(toRegion);
+    const rows: Region[] = (await ctx.query(`SELECT ${COLUMNS} FROM region r WHERE r.id = ANY($1)`, [ids])).map(toRegion);
     return inKeyOrder(ids, rows, (r) => r.id);
   },
 
   /** Batch function for `regionsByCode` (regions valid today): key order, null for unknown codes. Primes `regionsById`. */
   async byCodes(ctx: RequestContext, codes: readonly string[]): Promise<Array<Region | null>> {
-    const rows: Region[] = (await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.code = ANY($1) AND r.valid_to IS NULL`, [codes])).map(toRegion);
+    const rows: Region[] = (await ctx.query(`SELECT ${COLUMNS} FROM region r WHERE r.code = ANY($1) AND r.valid_to IS NULL`, [codes])).map(toRegion);
     for (const r of rows) ctx.loaders.regionsById.prime(r.id, r);
     return inKeyOrder(codes, rows, (r) => r.code);
   },
@@ -65,7 +65,7 @@ export const RegionService = {
   /** Batch function for `regionsByParentId`: the children of each parent, ordered by code. */
   async childrenOf(ctx: RequestContext, parentIds: readonly number[]): Promise<Region[][]> {
     const rows: Region[] = (
-      await ctx.db.query(`SELECT ${COLUMNS} FROM region r WHERE r.parent_id = ANY($1) AND r.valid_to IS NULL ORDER BY r.code`, [parentIds])
+      await ctx.query(`SELECT ${COLUMNS} FROM region r WHERE r.parent_id = ANY($1) AND r.valid_to IS NULL ORDER BY r.code`, [parentIds])
     ).map(toRegion);
     const byParent = groupBy(rows, (r) => r.parentId!);
     return parentIds.map((id) => byParent.get(id) ?? []);

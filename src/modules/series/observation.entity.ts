@@ -79,6 +79,14 @@ export class Observation {
   @Column({ name: 'superseded_at', type: 'timestamptz', nullable: true })
   supersededAt: Date | null;
 
+  /** A published official figure, confidentiality-checked at its source: never suppressed again (DESIGN §4). */
+  @Column({ name: 'source_cleared', type: 'boolean', default: false })
+  sourceCleared: boolean;
+
+  /** Hidden from audiences without a right to small counts; the stored pattern (src/access/disclosure.ts). */
+  @Column({ type: 'boolean', default: false })
+  suppressed: boolean;
+
   @Column({ name: 'source_note', type: 'text', nullable: true })
   sourceNote: string | null;
 

@@ -1,4 +1,4 @@
-import { observationRowFilter } from '../../access/viewer';
+import { cellAccess, logAgreementReads, observationFilter } from '../../access/observation-access';
 import { groupBy } from '../../graphql/batch';
 import type { RequestContext } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
@@ -118,15 +118,20 @@ export const SeriesService = {
       const { window } = group[0];
       const indicatorIds = [...new Set(group.flatMap((k) => k.indicatorIds))];
       const regionIds = [...new Set(group.flatMap((k) => k.regionIds))];
-      const cells = await SeriesService.queryCells(ctx, indicatorIds, regionIds, window);
+      const [indicators, regions] = await Promise.all([ctx.loaders.indicatorsById.loadMany(indicatorIds), ctx.loaders.regionsById.loadMany(regionIds)]);
+      const cells = await SeriesService.queryCells(ctx, indicators as Indicator[], regions as Region[], window);
       for (const key of group) results.set(key, SeriesService.assemble(key, window, cells));
     }
     return keys.map((k) => results.get(k)!);
   },
 
-  /** One statement: visible current cells of the ids in the window, grouped by series. */
-  async queryCells(ctx: RequestContext, indicatorIds: number[], regionIds: number[], window: SeriesWindow): Promise<Map<string, TimeSeries>> {
-    const params: unknown[] = [indicatorIds, regionIds, window.fromStart, window.toEnd];
+  /**
+   * One statement: the current cells of indicators × regions in the window that the viewer may
+   * see, grouped by series, with the stored suppression pattern applied where the viewer has no
+   * right to small counts. Reads that an agreement opened are logged.
+   */
+  async queryCells(ctx: RequestContext, indicators: Indicator[], regions: Region[], window: SeriesWindow): Promise<Map<string, TimeSeries>> {
+    const params: unknown[] = [indicators.map((i) => i.id), regions.map((r) => r.id), window.fromStart, window.toEnd];
     let breakdownSql = `o.breakdown_dimension = '' AND o.breakdown_code = '${TOTAL_CODE}'`;
     if (window.breakdown) {
       const { dimension, codes } = window.breakdown;
@@ -138,21 +143,23 @@ export const SeriesService = {
         breakdownSql += ` AND o.breakdown_code = ANY($${params.length}::text[])`;
       }
     }
-    let sql = `SELECT o.indicator_id, o.region_id, o.breakdown_dimension, o.breakdown_code, o.period, o.period_start,
-        o.value, o.numerator, o.denominator, o.status, o.symbol, o.release_state
-      FROM observation o
+    const access = await observationFilter(ctx, indicators, regions, params);
+    let sql = `SELECT o.id, o.indicator_id, o.region_id, o.breakdown_dimension, o.breakdown_code, o.period, o.period_start,
+        o.value, o.numerator, o.denominator, o.status, o.symbol, o.release_state, o.suppressed, ${access.columns}
+      FROM observation o ${access.join}
       WHERE o.indicator_id = ANY($1::int[]) AND o.region_id = ANY($2::int[]) AND o.superseded_at IS NULL
         AND ${breakdownSql}
         AND ($3::date IS NULL OR o.period_start >= $3::date) AND ($4::date IS NULL OR o.period_start <= $4::date)
-        AND ${observationRowFilter(ctx.viewer, 'o')}`;
+        AND ${access.where}`;
     if (window.latest !== null) {
       params.push(window.latest);
       sql = `SELECT * FROM (SELECT c.*, dense_rank() OVER (PARTITION BY c.indicator_id ORDER BY c.period_start DESC) AS rank FROM (${sql}) c) r
         WHERE r.rank <= $${params.length}`;
     }
-    sql += ` ORDER BY 1, 2, 3, 4, 6`;
-    const rows: Array<Record<string, any>> = await ctx.db.query(sql, params);
+    sql += ` ORDER BY indicator_id, region_id, breakdown_dimension, breakdown_code, period_start`;
+    const rows: Array<Record<string, any>> = await ctx.query(sql, params);
     const out = new Map<string, TimeSeries>();
+    const reads = new Map<number, { indicatorIds: Set<number>; regionIds: Set<number>; cells: number }>();
     for (const row of rows) {
       const id = `${row.indicator_id}|${row.region_id}|${row.breakdown_code}`;
       let s = out.get(id);
@@ -160,14 +167,27 @@ export const SeriesService = {
         s = emptySeries(row.indicator_id, row.region_id, row.breakdown_dimension || window.breakdown?.dimension || null, row.breakdown_code);
         out.set(id, s);
       }
+      const cell = cellAccess(row);
+      // The stored pattern (DESIGN §4): the same cells stay hidden whichever question reaches them.
+      const hidden = row.suppressed && !cell.counts;
+      s.ids.push(row.id);
       s.periods.push(row.period);
-      s.values.push(row.value);
-      s.statuses.push(row.status);
-      s.symbols.push(row.symbol);
-      s.numerators.push(row.numerator);
-      s.denominators.push(row.denominator);
+      s.values.push(hidden ? null : row.value);
+      s.statuses.push(hidden ? ObservationStatus.Q : row.status);
+      s.symbols.push(hidden ? '.' : row.symbol);
+      s.numerators.push(cell.counts ? row.numerator : null);
+      s.denominators.push(cell.counts ? row.denominator : null);
       s.releaseStates.push(row.release_state);
+      s.access.push(cell);
+      if (cell.agreementId !== null) {
+        const read = reads.get(cell.agreementId) ?? { indicatorIds: new Set(), regionIds: new Set(), cells: 0 };
+        read.indicatorIds.add(row.indicator_id);
+        read.regionIds.add(row.region_id);
+        read.cells++;
+        reads.set(cell.agreementId, read);
+      }
     }
+    await logAgreementReads(ctx, reads);
     return out;
   },
 
@@ -204,6 +224,9 @@ export const SeriesService = {
       numerator: s.numerators[i],
       denominator: s.denominators[i],
       releaseState: s.releaseStates[i] as ReleaseState,
+      agreementId: s.access[i].agreementId,
+      id: s.ids[i],
+      access: s.access[i],
     }));
   },
 };
@@ -220,5 +243,7 @@ function emptySeries(indicatorId: number, regionId: number, dimension: Breakdown
   s.numerators = [];
   s.denominators = [];
   s.releaseStates = [];
+  s.ids = [];
+  s.access = [];
   return s;
 }

@@ -1,4 +1,6 @@
-import { ArgsType, Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Authorized, Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import type { CellAccess } from '../../access/observation-access';
+import { FieldRule } from '../../access/field-rules';
 import { BreakdownDimension } from '../indicators/indicator.enums';
 import { RegionLevel } from '../regions/region.enums';
 import { ObservationStatus, ReleaseState } from './observation.enums';
@@ -71,14 +73,24 @@ export class Observation {
   @Field({ description: 'True when the value is withheld for confidentiality (status `Q`); a `.` with false means simply unknown.' })
   confidential: boolean;
 
-  @Field(() => Float, { nullable: true, description: 'Numerator (Zähler) of a rate, e.g. the number of children in day care.' })
+  @Authorized(FieldRule.COUNTS)
+  @Field(() => Float, { nullable: true, description: 'Numerator (Zähler) of a rate, e.g. the number of children in day care. Restricted: the owner, and agreements granting counts; others get null with FORBIDDEN.' })
   numerator: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Denominator (Nenner) of a rate, e.g. the number of children of that age.' })
+  @Authorized(FieldRule.COUNTS)
+  @Field(() => Float, { nullable: true, description: 'Denominator (Nenner) of a rate, e.g. the number of children of that age. Restricted like `numerator`.' })
   denominator: number | null;
 
   @Field(() => ReleaseState, { description: 'Release state (Freigabe): `DRAFT` cells are seen only by their owner.' })
   releaseState: ReleaseState;
+
+  @Field(() => Int, { nullable: true, description: 'The data-sharing agreement (Datenbereitstellung) that opened this cell to you; null when you see it as its owner or because it is public.' })
+  agreementId: number | null;
+
+  /** Row id, for the restricted details loaded on demand. */
+  id: number;
+  /** What the viewer may do with this cell (src/access/observation-access.ts). */
+  access: CellAccess;
 }
 
 /**
@@ -109,4 +121,6 @@ export class TimeSeries {
   numerators: Array<number | null>;
   denominators: Array<number | null>;
   releaseStates: ReleaseState[];
+  ids: number[];
+  access: CellAccess[];
 }

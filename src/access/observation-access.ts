@@ -1,0 +1,152 @@
+import type { RequestContext } from '../graphql/context';
+import { Visibility } from '../modules/indicators/indicator.enums';
+import type { Indicator } from '../modules/indicators/indicator.entity';
+import type { Region } from '../modules/regions/region.entity';
+import { isMember, orgIdOf, type Viewer } from './viewer';
+
+/**
+ * Who may see which observation, and how much of it (DESIGN §4). The one place that decides it:
+ * the series service, the exports and every later reader call this module, never their own rules.
+ *
+ * A row is visible to a viewer when
+ *   - the viewer's organization owns it (drafts included), or
+ *   - it is released and its embargo has passed, and
+ *       - its indicator's visibility admits the viewer (PUBLIC: everyone; PARTNERS: any logged-in
+ *         organization; OWNER: nobody else), or
+ *       - an active data-sharing agreement from its owner to the viewer's organization covers it
+ *         (indicator or area, region or level, breakdown; valid today; detail other than
+ *         AGGREGATES_ONLY, which opens only aggregates).
+ * Row-level security in Postgres enforces the owner/released part again (src/db/migrations).
+ *
+ * Of a visible cell, the viewer may read small counts and numerators/denominators when it owns the
+ * cell or an agreement with detail COUNTS opened it; otherwise the stored suppression pattern
+ * applies (value null, status Q, symbol `.`) and numerator/denominator are FORBIDDEN.
+ */
+
+/** An active agreement of which the viewer's organization is the recipient. */
+export interface Grant {
+  agreementId: number;
+  providerOrgId: number;
+  indicatorIds: number[] | null;
+  areaCodes: string[] | null;
+  regionIds: number[] | null;
+  levels: string[] | null;
+  breakdowns: string[] | null;
+  counts: boolean;
+  purpose: string;
+}
+
+/** What a viewer may do with one cell; attached to each point for the field rules. */
+export interface CellAccess {
+  owner: boolean;
+  counts: boolean;
+  agreementId: number | null;
+}
+
+/** Batch function of `grantsForViewer` (one key per request: the viewer). */
+export async function loadGrants(ctx: RequestContext): Promise<Grant[]> {
+  if (!isMember(ctx.viewer)) return [];
+  const rows: Array<Record<string, any>> = await ctx.query(
+    `SELECT id, provider_org_id, indicator_ids, area_codes, region_ids, levels, breakdowns, detail, purpose
+     FROM data_sharing_agreement
+     WHERE recipient_org_id = $1 AND state = 'ACTIVE' AND detail <> 'AGGREGATES_ONLY'
+       AND valid_from <= current_date AND (valid_to IS NULL OR valid_to >= current_date)
+     ORDER BY id`,
+    [ctx.viewer.orgId],
+  );
+  return rows.map((r) => ({
+    agreementId: r.id,
+    providerOrgId: r.provider_org_id,
+    indicatorIds: r.indicator_ids,
+    areaCodes: r.area_codes,
+    regionIds: r.region_ids,
+    levels: r.levels,
+    breakdowns: r.breakdowns,
+    counts: r.detail === 'COUNTS',
+    purpose: r.purpose,
+  }));
+}
+
+/** Indicators whose released cells the viewer sees without an agreement. */
+function openIndicatorIds(viewer: Viewer, indicators: Indicator[]): number[] {
+  return indicators.filter((i) => i.visibility === Visibility.PUBLIC || (i.visibility === Visibility.PARTNERS && isMember(viewer))).map((i) => i.id);
+}
+
+const covers = <T>(scope: T[] | null, value: T) => scope === null || scope.includes(value);
+
+/**
+ * The SQL that restricts `observation o` to the rows the viewer may see, for a request over
+ * `indicators` × `regions`; it appends its parameters to `params`. The statement must select
+ * `${ACCESS_COLUMNS}` and hand each row to `cellAccess`.
+ */
+export async function observationFilter(ctx: RequestContext, indicators: Indicator[], regions: Region[], params: unknown[]): Promise<{ join: string; where: string; columns: string }> {
+  const org = orgIdOf(ctx.viewer);
+  params.push(org);
+  const orgParam = `$${params.length}::int`;
+  params.push(openIndicatorIds(ctx.viewer, indicators));
+  const open = `o.indicator_id = ANY($${params.length}::int[])`;
+  const released = `o.release_state = 'RELEASED' AND o.released_at <= now()`;
+  const grants = org === null ? [] : await ctx.loaders.grantsForViewer.load(org);
+  // The agreements' scope resolved against this request's indicators × regions: one row per
+  // (indicator, region, provider) an agreement opens, with its breakdowns (`*` for all).
+  const tuples: Array<[number, number, number, number, boolean, string]> = [];
+  for (const g of grants) {
+    for (const i of indicators) {
+      // Scope by indicators or by education areas (at least one is set; either suffices).
+      if (!(g.indicatorIds?.includes(i.id) || g.areaCodes?.includes(i.areaCode))) continue;
+      for (const r of regions) {
+        if (covers(g.regionIds, r.id) && covers(g.levels, r.level)) tuples.push([i.id, r.id, g.providerOrgId, g.agreementId, g.counts, g.breakdowns ? `,${g.breakdowns.join(',')},` : '*']);
+      }
+    }
+  }
+  if (tuples.length === 0) {
+    return {
+      join: '',
+      where: `(o.owner_org_id = ${orgParam} OR (${released} AND ${open}))`,
+      columns: `o.owner_org_id = ${orgParam} AS is_owner, NULL::int AS agreement_id, false AS agreement_counts`,
+    };
+  }
+  const first = params.length + 1;
+  for (let c = 0; c < 6; c++) params.push(tuples.map((t) => t[c]));
+  const [gi, gr, go, ga, gc, gd] = [0, 1, 2, 3, 4, 5].map((c) => `$${first + c}`);
+  return {
+    join: `LEFT JOIN LATERAL (
+        SELECT g.agreement_id, g.counts
+        FROM unnest(${gi}::int[], ${gr}::int[], ${go}::int[], ${ga}::int[], ${gc}::bool[], ${gd}::text[]) AS g(indicator_id, region_id, owner_org_id, agreement_id, counts, dims)
+        WHERE g.indicator_id = o.indicator_id AND g.region_id = o.region_id AND g.owner_org_id = o.owner_org_id
+          AND (g.dims = '*' OR o.breakdown_dimension = '' OR strpos(g.dims, ',' || o.breakdown_dimension || ',') > 0)
+        ORDER BY g.counts DESC, g.agreement_id LIMIT 1) g ON true`,
+    where: `(o.owner_org_id = ${orgParam} OR (${released} AND (${open} OR g.agreement_id IS NOT NULL)))`,
+    columns: `o.owner_org_id = ${orgParam} AS is_owner, CASE WHEN o.owner_org_id = ${orgParam} OR ${open} THEN NULL ELSE g.agreement_id END AS agreement_id, coalesce(g.counts, false) AS agreement_counts`,
+  };
+}
+
+/** Access to one row selected with `observationFilter`'s columns. */
+export function cellAccess(row: Record<string, any>): CellAccess {
+  const owner = row.is_owner === true;
+  return { owner, counts: owner || row.agreement_counts, agreementId: row.agreement_id };
+}
+
+/**
+ * Purpose binding made visible: every read an agreement opened is logged (who, when, which
+ * indicators and regions, how many cells, for which purpose), in the request's transaction.
+ */
+export async function logAgreementReads(ctx: RequestContext, reads: Map<number, { indicatorIds: Set<number>; regionIds: Set<number>; cells: number }>): Promise<void> {
+  if (reads.size === 0 || !isMember(ctx.viewer)) return;
+  const grants = new Map((await ctx.loaders.grantsForViewer.load(ctx.viewer.orgId)).map((g) => [g.agreementId, g]));
+  const ids = [...reads.keys()];
+  await ctx.query(
+    `INSERT INTO agreement_read (agreement_id, subject, organization_id, indicator_ids, region_ids, cells, purpose)
+     SELECT a, $2, $3, string_to_array(i, ',')::int[], string_to_array(r, ',')::int[], c, p
+     FROM unnest($1::int[], $4::text[], $5::text[], $6::int[], $7::text[]) AS t(a, i, r, c, p)`,
+    [
+      ids,
+      ctx.viewer.subject,
+      ctx.viewer.orgId,
+      ids.map((id) => [...reads.get(id)!.indicatorIds].join(',')),
+      ids.map((id) => [...reads.get(id)!.regionIds].join(',')),
+      ids.map((id) => reads.get(id)!.cells),
+      ids.map((id) => grants.get(id)?.purpose ?? ''),
+    ],
+  );
+}

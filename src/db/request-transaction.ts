@@ -1,0 +1,76 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import { APP_ROLE } from './migrations/1764100000000-access';
+
+/**
+ * The database side of one request: every statement of the request runs on one connection, in
+ * one transaction, as the non-owner role APP_ROLE with the viewer's organization in
+ * `kobi.org_id` (DESIGN §4). Row-level security then holds even if a service forgot a filter.
+ * Both settings are transaction-local (`SET LOCAL`, `set_config(…, true)`), so they are gone
+ * when the connection returns to the pool.
+ *
+ * The transaction starts at the first statement (or eagerly, for a member, to resolve the
+ * organization) and ends in `finish`: commit when the request succeeded, rollback otherwise, so a
+ * request never leaves half its writes behind. On the embedded database transactions run one at a
+ * time; a request must therefore never use a second connection while it holds this one.
+ */
+export class RequestTransaction {
+  private runner?: QueryRunner;
+  private opening?: Promise<QueryRunner>;
+  private finished = false;
+
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Opens the transaction for a member of organization `orgCode`; returns the organization, or
+   * null (and ends the transaction) when the hub does not know it.
+   */
+  async openAs(orgCode: string): Promise<{ id: number; kind: string } | null> {
+    let org = null as { id: number; kind: string } | null;
+    await this.open(async (r) => {
+      const rows = await r.query(`SELECT id, kind, set_config('kobi.org_id', id::text, true) AS org FROM organization WHERE code = $1`, [orgCode]);
+      if (rows[0]) org = { id: rows[0].id, kind: rows[0].kind };
+    });
+    if (!org) await this.finish(false);
+    return org;
+  }
+
+  /** Runs one statement of the request. */
+  async query<T = any>(sql: string, params?: unknown[]): Promise<T> {
+    if (this.finished) throw new Error('the request transaction has already ended');
+    const runner = this.runner ?? (await this.open());
+    return runner.query(sql, params);
+  }
+
+  /** Ends the request: commit or roll back, and return the connection to the pool. Idempotent. */
+  async finish(commit: boolean): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const runner = this.runner ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
+    if (!runner) return;
+    try {
+      if (runner.isTransactionActive) {
+        if (commit) await runner.commitTransaction();
+        else await runner.rollbackTransaction();
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private open(init?: (r: QueryRunner) => Promise<void>): Promise<QueryRunner> {
+    this.opening ??= (async () => {
+      const runner = this.db.createQueryRunner();
+      try {
+        await runner.startTransaction();
+        if (init) await init(runner);
+        await runner.query(`SET LOCAL ROLE ${APP_ROLE}`);
+      } catch (err) {
+        await runner.release();
+        throw err;
+      }
+      this.runner = runner;
+      return runner;
+    })();
+    return this.opening;
+  }
+}
