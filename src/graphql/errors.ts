@@ -50,3 +50,12 @@ export function createErrorFormatter(log: Logger) {
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }
+
+/** A row the viewer cannot see, or that does not exist: the two are indistinguishable (DESIGN §5). */
+export const notFound = (what: string) => new HubError('NOT_FOUND', `${what} not found`);
+
+/** A visible thing the viewer may not read in full or may not change. */
+export const forbidden = (why: string) => new HubError('FORBIDDEN', why);
+
+/** A change that contradicts the current state (e.g. approving a revoked agreement). */
+export const conflict = (why: string) => new HubError('CONFLICT', why);
