@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateDemoData, parseCsv, readReferenceCsv, type ObservationRow } from './demo-data';
+import { suppressionPattern } from '../src/access/suppression.service';
+import { DEMO_TIMESTAMP, generateDemoData, parseCsv, readReferenceCsv, type ObservationRow } from './demo-data';
 
 const data = generateDemoData();
 const referenceCsv = (file: string) => fs.readFileSync(path.join(__dirname, 'reference', file), 'utf8');
@@ -10,6 +11,9 @@ const regionById = new Map(data.regions.map((r) => [r.id, r]));
 const regionByCode = new Map(data.regions.map((r) => [r.code, r]));
 const indicatorByCode = new Map(data.indicators.map((i) => [i.code, i]));
 const kreise = data.regions.filter((r) => r.level === 'KREIS');
+/** The Land's catalogue (indicators.csv); the model Kommunen's own indicators follow it. */
+const catalogue = data.indicators.slice(0, 21);
+const official = data.observations.filter((o) => o.indicatorId <= 21);
 const gemeindenOf = (kreisCode: string) => data.regions.filter((r) => r.parentId === regionByCode.get(kreisCode)!.id);
 
 /** Current rows by indicator code, region code, breakdown code and period code. */
@@ -73,11 +77,11 @@ describe('regions and organizations', () => {
 });
 
 describe('indicators', () => {
-  it('are the 21 rows of indicators.csv, in its order, with ids 1..21', () => {
+  it('are the 21 rows of indicators.csv, in its order, with ids 1..21, then the three of the model Kommunen', () => {
     const codes = [...referenceCsv('indicators.csv').matchAll(/^([A-Z]\d+b?),/gm)].map((m) => m[1]);
     expect(codes).toHaveLength(21);
-    expect(data.indicators.map((i) => i.code)).toEqual(codes);
-    expect(data.indicators.map((i) => i.id)).toEqual(codes.map((_, i) => i + 1));
+    expect(data.indicators.map((i) => i.code)).toEqual([...codes, 'K15084-KITA', 'K15083-VHS', 'K15002-SSA']);
+    expect(data.indicators.map((i) => i.id)).toEqual([...codes, 1, 2, 3].map((_, i) => i + 1));
   });
 
   it('carry period type, reference day, levels, breakdowns and owner as the catalogue says', () => {
@@ -139,7 +143,7 @@ describe('observations', () => {
 
   it('compute the Land from the Kreise by the rule: Σ for counts, Σnumerator/Σdenominator for rates', () => {
     let differsFromMean = 0;
-    for (const indicator of data.indicators.filter((i) => i.aggregation !== 'NONE')) {
+    for (const indicator of catalogue.filter((i) => i.aggregation !== 'NONE')) {
       for (const period of periodsOf(indicator.code)) {
         const land = cell(indicator.code, '15', period)!;
         const parts = kreise.map((k) => cell(indicator.code, k.code, period)!);
@@ -164,7 +168,7 @@ describe('observations', () => {
   });
 
   it('make the Kreise 15083 and 15084 the aggregate of their Gemeinden', () => {
-    for (const indicator of data.indicators.filter((i) => i.levels.includes('GEMEINDE'))) {
+    for (const indicator of catalogue.filter((i) => i.levels.includes('GEMEINDE'))) {
       for (const kreis of ['15083', '15084']) {
         for (const period of periodsOf(indicator.code, kreis)) {
           const total = cell(indicator.code, kreis, period)!;
@@ -270,7 +274,7 @@ describe('observations', () => {
   });
 
   it('show no Gemeinde count of 1 or 2, and no hidden count that subtraction could recover', () => {
-    for (const indicator of data.indicators.filter((i) => i.levels.includes('GEMEINDE'))) {
+    for (const indicator of catalogue.filter((i) => i.levels.includes('GEMEINDE'))) {
       for (const kreis of ['15083', '15084']) {
         for (const period of periodsOf(indicator.code, kreis)) {
           const group = [kreis, ...gemeindenOf(kreis).map((g) => g.code)].map((code) => cell(indicator.code, code, period)!);
@@ -286,7 +290,7 @@ describe('observations', () => {
   });
 
   it('are released, owned by the statistical office (Destatis for Germany) and say they are synthetic', () => {
-    for (const o of data.observations) {
+    for (const o of official) {
       expect(o).toMatchObject({ releaseState: 'RELEASED', releasedBy: 'seed', releasedAt: '2025-06-30T00:00:00Z', version: 1 });
       expect(o.ownerOrgId).toBe(o.regionId === 1 ? 1 : 3);
       expect(o.sourceNote).toMatch(/demo data/i);
@@ -295,5 +299,166 @@ describe('observations', () => {
 
   it('are the same on every run', () => {
     expect(JSON.stringify(generateDemoData())).toBe(JSON.stringify(data));
+  });
+});
+
+describe("the model Kommunen's own data", () => {
+  const orgByCode = new Map(data.organizations.map((o) => [o.code, o]));
+  const kommune = data.observations.filter((o) => o.indicatorId > 21);
+  const released = kommune.filter((o) => o.releaseState === 'RELEASED');
+  const THRESHOLD = 3;
+  /** The pattern the seed stores for these cells (src/access/suppression.service.ts). */
+  const hidden = suppressionPattern(
+    released.map((o) => ({
+      id: String(o.id),
+      table: `${o.indicatorId}|${o.period}`,
+      regionId: o.regionId,
+      parentRegionId: regionById.get(o.regionId)!.parentId,
+      dimension: o.breakdownDimension,
+      code: o.breakdownCode,
+      count: data.indicators[o.indicatorId - 1].aggregation === 'RATIO' ? o.numerator : o.value,
+    })),
+    THRESHOLD,
+  );
+  const isHidden = (o: ObservationRow | undefined) => hidden.has(String(o!.id));
+  const count = (o: ObservationRow) => (o.numerator ?? o.value)!;
+  const periodsOfIndicator = (code: string) => [...new Set(kommune.filter((o) => o.indicatorId === indicatorByCode.get(code)!.id).map((o) => o.period))];
+
+  it('are one indicator per model Kommune, owned by its Bildungsbüro, one each PUBLIC, PARTNERS and OWNER', () => {
+    const pick = (code: string) => {
+      const i = indicatorByCode.get(code)!;
+      return [i.id, data.organizations.find((o) => o.id === i.ownerOrgId)!.code, i.visibility, i.aggregation, i.areaCode, i.levels, i.breakdowns];
+    };
+    expect(pick('K15084-KITA')).toEqual([22, 'bildungsbuero-15084', 'OWNER', 'SUM', 'C', ['KREIS', 'GEMEINDE'], []]);
+    expect(pick('K15083-VHS')).toEqual([23, 'bildungsbuero-15083', 'PUBLIC', 'SUM', 'G', ['KREIS', 'GEMEINDE'], ['SEX']]);
+    expect(pick('K15002-SSA')).toEqual([24, 'bildungsbuero-15002', 'PARTNERS', 'RATIO', 'D', ['KREIS'], ['SCHOOL_TYPE']]);
+    for (const o of kommune) {
+      expect(o).toMatchObject({ sourceCleared: false, status: 'A', ownerOrgId: data.indicators[o.indicatorId - 1].ownerOrgId });
+      expect(o.uploadedBy).toMatch(/^demo:/);
+      expect(o.sourceNote).toMatch(/demo data; not official figures$/);
+    }
+    expect(kommune).toHaveLength(5 * 34 + 5 * 35 * 3 + 5 * 7);
+  });
+
+  it('have a draft of the latest period per model Kommune, with an internal note and its uploader, and the earlier periods released', () => {
+    for (const [code, latest] of [['K15084-KITA', '2025'], ['K15083-VHS', '2024'], ['K15002-SSA', '2024/25']]) {
+      const cellsOf = kommune.filter((o) => o.indicatorId === indicatorByCode.get(code)!.id);
+      const drafts = cellsOf.filter((o) => o.releaseState === 'DRAFT');
+      expect(drafts.length).toBeGreaterThan(0);
+      expect(new Set(drafts.map((o) => o.period))).toEqual(new Set([latest]));
+      expect(cellsOf.filter((o) => o.period === latest).every((o) => o.releaseState === 'DRAFT')).toBe(true);
+      for (const o of drafts) {
+        expect([o.releasedAt, o.releasedBy]).toEqual([null, null]);
+        expect(o.internalNote).toBeTruthy();
+        expect(o.uploadedBy).toBe(`demo:${{ 'K15084-KITA': 'burgenlandkreis', 'K15083-VHS': 'boerde', 'K15002-SSA': 'halle' }[code]}-editor`);
+      }
+      expect(periodsOfIndicator(code).filter((p) => p !== latest).length).toBe(4);
+      expect(cellsOf.filter((o) => o.period !== latest).every((o) => o.releaseState === 'RELEASED' && o.releasedBy === o.uploadedBy)).toBe(true);
+    }
+    // Released cells with a note too: the owner's Kreis totals.
+    expect(released.filter((o) => o.internalNote !== null).map((o) => regionById.get(o.regionId)!.code)).toEqual(expect.arrayContaining(['15084', '15083', '15002']));
+    expect(official.every((o) => o.releaseState === 'RELEASED' && o.internalNote === null && o.uploadedBy === null)).toBe(true);
+  });
+
+  it('add up: Gemeinden to their Kreis, women and men to the total, school types to all schools', () => {
+    for (const period of periodsOfIndicator('K15084-KITA')) {
+      expect(sum(gemeindenOf('15084').map((g) => cell('K15084-KITA', g.code, period)!.value!))).toBe(cell('K15084-KITA', '15084', period)!.value);
+    }
+    let checked = 0;
+    for (const period of periodsOfIndicator('K15083-VHS')) {
+      for (const region of ['15083', ...gemeindenOf('15083').map((g) => g.code)]) {
+        const [t, f, m] = ['_T', 'F', 'M'].map((b) => cell('K15083-VHS', region, period, b)!);
+        expect(f.value! + m.value!).toBe(t.value);
+        expect([f.breakdownDimension, m.breakdownDimension]).toEqual(['SEX', 'SEX']);
+        checked++;
+      }
+      for (const b of ['_T', 'F', 'M']) {
+        expect(sum(gemeindenOf('15083').map((g) => cell('K15083-VHS', g.code, period, b)!.value!))).toBe(cell('K15083-VHS', '15083', period, b)!.value);
+      }
+    }
+    expect(checked).toBe(5 * 35);
+    for (const period of periodsOfIndicator('K15002-SSA')) {
+      const total = cell('K15002-SSA', '15002', period)!;
+      const parts = ['GS', 'SEK', 'GMS', 'IGS', 'GYM', 'FOES'].map((b) => cell('K15002-SSA', '15002', period, b)!);
+      expect([sum(parts.map((p) => p.numerator!)), sum(parts.map((p) => p.denominator!))]).toEqual([total.numerator, total.denominator]);
+      for (const c of [total, ...parts]) expect(c.value).toBe(rounded((c.numerator! / c.denominator!) * 100, 1));
+    }
+  });
+
+  it('are released by the releases recorded for them: one per released period, one withdrawn and released again, embargoes', () => {
+    expect(data.releases.map((r) => r.id)).toEqual(data.releases.map((_, i) => i + 1));
+    expect(data.releases.map((r) => r.releasedAt)).toEqual(data.releases.map((r) => r.releasedAt).sort());
+    const standing = data.releases.filter((r) => r.withdrawnAt === null);
+    expect(standing).toHaveLength(12);
+    for (const r of data.releases) {
+      const inRange = kommune.filter((o) => o.indicatorId === r.indicatorId && r.regionIds.includes(o.regionId) && o.periodStart >= r.periodFrom && o.periodStart <= r.periodTo);
+      expect(r.cells).toBe(inRange.length);
+      expect(r.ownerOrgId).toBe(data.indicators[r.indicatorId - 1].ownerOrgId);
+      expect(r.effectiveAt >= r.releasedAt).toBe(true);
+      expect(r.reason.trim()).not.toBe('');
+      // A standing release's cells are exactly those released at its instant (withdrawal relies on it).
+      if (r.withdrawnAt === null) expect(inRange.every((o) => o.releasedAt === r.effectiveAt)).toBe(true);
+      else expect(inRange.some((o) => o.releasedAt === r.effectiveAt)).toBe(false);
+    }
+    expect(sum(standing.map((r) => r.cells))).toBe(released.length);
+    const withdrawn = data.releases.find((r) => r.withdrawnAt !== null)!;
+    expect(withdrawn).toMatchObject({ indicatorId: 22, periodFrom: '2022-01-01', withdrawnBy: 'demo:burgenlandkreis-editor' });
+    expect(withdrawn.withdrawReason).toBeTruthy();
+    expect(data.releases.filter((r) => r.effectiveAt > r.releasedAt).map((r) => r.indicatorId)).toEqual([23, 23, 23, 23]);
+  });
+
+  it('get primary and secondary suppression, and the stored pattern leaves no group with exactly one hidden cell', () => {
+    for (const code of ['K15083-VHS', 'K15002-SSA']) {
+      const mine = released.filter((o) => o.indicatorId === indicatorByCode.get(code)!.id);
+      const primary = mine.filter((o) => isHidden(o) && count(o) > 0 && count(o) < THRESHOLD);
+      const secondary = mine.filter((o) => isHidden(o) && count(o) >= THRESHOLD);
+      expect(primary.length, code).toBeGreaterThan(3);
+      expect(secondary.length, code).toBeGreaterThan(2);
+      // Every count below the threshold (but 0) is hidden.
+      expect(mine.filter((o) => !isHidden(o) && count(o) > 0 && count(o) < THRESHOLD)).toEqual([]);
+    }
+    expect(released.filter((o) => o.indicatorId === 22 && isHidden(o))).toEqual([]);
+    expect(hidden.size).toBe(78 + 8);
+
+    // The additive groups, written out here: Kreis and Gemeinden per sex code, and total and parts per region.
+    const groups: Array<Array<ObservationRow | undefined>> = [];
+    for (const period of periodsOfIndicator('K15084-KITA').slice(0, 4)) groups.push(['15084', ...gemeindenOf('15084').map((g) => g.code)].map((r) => cell('K15084-KITA', r, period)));
+    for (const period of periodsOfIndicator('K15083-VHS').slice(0, 4)) {
+      const regions = ['15083', ...gemeindenOf('15083').map((g) => g.code)];
+      for (const b of ['_T', 'F', 'M']) groups.push(regions.map((r) => cell('K15083-VHS', r, period, b)));
+      for (const r of regions) groups.push(['_T', 'F', 'M'].map((b) => cell('K15083-VHS', r, period, b)));
+    }
+    for (const period of periodsOfIndicator('K15002-SSA').slice(0, 4)) groups.push(['_T', 'GS', 'SEK', 'GMS', 'IGS', 'GYM', 'FOES'].map((b) => cell('K15002-SSA', '15002', period, b)));
+    expect(groups).toHaveLength(4 + 4 * (3 + 35) + 4);
+    for (const group of groups) {
+      expect(group.every((o) => o?.releaseState === 'RELEASED')).toBe(true);
+      expect(group.filter(isHidden).length).not.toBe(1);
+    }
+  });
+
+  it('are shared with the Land by agreements: three in force, one expired, one revoked', () => {
+    const land = orgByCode.get('ministerium-15')!.id;
+    const office = (kreis: string) => orgByCode.get(`bildungsbuero-${kreis}`)!.id;
+    expect(data.agreements.map((a) => a.id)).toEqual([1, 2, 3, 4, 5]);
+    for (const a of data.agreements) {
+      expect(a.recipientOrgId).toBe(land);
+      expect(a.purpose.trim()).not.toBe('');
+      expect(a.legalBasis.trim()).not.toBe('');
+      expect(a.indicatorIds !== null || a.areaCodes !== null).toBe(true);
+      expect([a.providerOrgId, land]).toContain(a.proposedByOrgId);
+    }
+    expect(new Set(data.agreements.map((a) => a.providerOrgId))).toEqual(new Set(['15084', '15083', '15002'].map(office)));
+    const today = DEMO_TIMESTAMP.slice(0, 10);
+    const inForce = data.agreements.filter((a) => a.state === 'ACTIVE' && a.validFrom <= today && (a.validTo === null || a.validTo >= today));
+    expect(inForce.map((a) => [a.providerOrgId, a.detail])).toEqual([
+      [office('15002'), 'COUNTS'],
+      [office('15084'), 'RATES_DISCLOSURE_CONTROLLED'],
+      [office('15083'), 'COUNTS'],
+    ]);
+    expect(data.agreements.filter((a) => a.state === 'ACTIVE' && a.validTo !== null && a.validTo < today)).toMatchObject([{ id: 4, validTo: '2024-12-31' }]);
+    const revoked = data.agreements.filter((a) => a.state === 'REVOKED');
+    expect(revoked).toHaveLength(1);
+    expect(revoked[0].revokeReason).toBeTruthy();
+    expect(revoked[0].revokedBy).toMatch(/^demo:/);
   });
 });

@@ -8,7 +8,10 @@ import type { ObservationStatus, ReleaseState } from '../src/modules/series/obse
 
 /*
  * The demo data set: Sachsen-Anhalt, its 14 Kreise and the 67 Gemeinden of two model Kommunen
- * (Börde, Burgenlandkreis), the 21 indicators of seeds/reference/indicators.csv, 2012–2024.
+ * (Börde, Burgenlandkreis), the 21 indicators of seeds/reference/indicators.csv, 2012–2024; and
+ * the model Kommunen's own data (Burgenlandkreis 15084, Börde 15083, Halle 15002): one indicator
+ * each, released years and a draft of the latest one, the releases (Freigaben) that released
+ * them, and data-sharing agreements with the Land.
  *
  * Contract:
  * - pure and deterministic: the same reference files give the same rows, byte for byte (seeded
@@ -20,7 +23,12 @@ import type { ObservationStatus, ReleaseState } from '../src/modules/series/obse
  * - aggregates are computed, never drawn: a Land row follows the indicator's rule over the Kreise,
  *   the Kreise 15083 and 15084 over their Gemeinden, sex parts add up to the total;
  * - Gemeinde counts play "published official figures": below 3 they are already `.` (status Q),
- *   with secondary suppression (src/access/disclosure.ts), so no visible cell is 1 or 2.
+ *   with secondary suppression (src/access/disclosure.ts), so no visible cell is 1 or 2;
+ * - the Kommunen's own cells are not cleared at a source: they carry their true values, and the
+ *   seed stores their suppression pattern with the code a release runs
+ *   (src/access/suppression.service.ts). Their counts are small where they would be small in
+ *   reality (VHS courses of small Gemeinden, Gymnasien with Schulsozialarbeit), so that
+ *   suppression happens in the demo.
  * The row types mirror the tables of the initial migration (camelCase for snake_case columns).
  */
 
@@ -92,16 +100,64 @@ export interface ObservationRow {
   symbol: string;
   ownerOrgId: number;
   releaseState: `${ReleaseState}`;
-  releasedAt: string;
-  releasedBy: string;
+  /** When the cell became visible beyond its owner (a release's `effectiveAt`); null for a draft. */
+  releasedAt: string | null;
+  releasedBy: string | null;
   version: number;
   definitionVersion: number;
   recordedAt: string;
   sourceNote: string;
   /** Published official figure, confidentiality-checked at its source (never suppressed again). */
   sourceCleared: boolean;
-  /** Stored suppression pattern for audiences without a right to small counts. */
-  suppressed: boolean;
+  /** Restricted to the owner (DESIGN §4): a Bildungsbüro's remark on its own cell. */
+  internalNote: string | null;
+  /** Restricted to the owner: who uploaded the cell (subject of their login). */
+  uploadedBy: string | null;
+}
+
+/** A release (Freigabe) of a Kommune's cells, as recorded in `data_release`. */
+export interface DataReleaseRow {
+  id: number;
+  ownerOrgId: number;
+  indicatorId: number;
+  regionIds: number[];
+  periodFrom: string;
+  periodTo: string;
+  effectiveAt: string;
+  releasedAt: string;
+  releasedBy: string;
+  reason: string;
+  cells: number;
+  withdrawnAt: string | null;
+  withdrawnBy: string | null;
+  withdrawReason: string | null;
+}
+
+/** A data-sharing agreement (Datenbereitstellung), as in `data_sharing_agreement`. */
+export interface AgreementRow {
+  id: number;
+  providerOrgId: number;
+  recipientOrgId: number;
+  indicatorIds: number[] | null;
+  areaCodes: string[] | null;
+  regionIds: number[] | null;
+  levels: string[] | null;
+  breakdowns: string[] | null;
+  detail: 'COUNTS' | 'RATES_DISCLOSURE_CONTROLLED' | 'AGGREGATES_ONLY';
+  purpose: string;
+  legalBasis: string;
+  validFrom: string;
+  validTo: string | null;
+  state: 'PROPOSED' | 'ACTIVE' | 'REJECTED' | 'REVOKED';
+  proposedBy: string;
+  proposedByOrgId: number;
+  proposedAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  revokedBy: string | null;
+  revokedAt: string | null;
+  revokeReason: string | null;
 }
 
 export interface DemoData {
@@ -110,6 +166,8 @@ export interface DemoData {
   educationAreas: EducationAreaRow[];
   indicators: IndicatorRow[];
   observations: ObservationRow[];
+  releases: DataReleaseRow[];
+  agreements: AgreementRow[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,6 +714,177 @@ const toZ = ([lo, hi]: Range, r: number) => {
 };
 const toRate = ([lo, hi]: Range, z: number) => lo + (hi - lo) * sigmoid(z);
 
+// ---------------------------------------------------------------------------------------------
+// The model Kommunen's own data: indicators, drafts, releases, agreements
+// ---------------------------------------------------------------------------------------------
+
+/** Codes of the Kommune indicators; the letter K keeps them apart from the Land's catalogue. */
+export const KOMMUNE_INDICATOR_CODES = { kita: 'K15084-KITA', vhs: 'K15083-VHS', ssa: 'K15002-SSA' } as const;
+
+/** One cell of a Kommune indicator: region, breakdown part (none: the total) and its numbers. */
+interface KommuneCell {
+  region: RegionRow;
+  part?: { dimension: string; code: string };
+  value: number;
+  numerator: number | null;
+  denominator: number | null;
+}
+
+/** One release of one period in the demo history; the last one not withdrawn released the cells. */
+interface ReleaseEvent {
+  recordedAt: string;
+  effectiveAt: string;
+  reason: string;
+  withdrawn?: { at: string; reason: string };
+}
+
+/**
+ * A Kommune's own indicator: its catalogue facts, who uploads and releases it (the subject of a
+ * login of its Bildungsbüro), its periods — all released but the last, which is a draft — with
+ * their release history, and the internal notes the owner keeps on its Kreis totals and drafts.
+ */
+interface KommuneModel {
+  kreis: string;
+  editor: string;
+  indicator: Omit<IndicatorRow, 'id' | 'ownerOrgId' | 'weightIndicatorId' | 'version'>;
+  periods: Period[];
+  uploadedAt(p: Period): string;
+  releases(p: Period): ReleaseEvent[];
+  releasedNote(p: Period): string;
+  draftNote: string;
+}
+
+const SYNTHETIC = 'synthetic demo data';
+
+/**
+ * The three model Kommunen's indicators (visibility PARTNERS, PUBLIC, OWNER: one each). Börde's
+ * demo login is a viewer; its uploads and releases are by an editor (`demo:boerde-editor`) who
+ * has no demo token.
+ */
+const KOMMUNE_MODELS: KommuneModel[] = [
+  {
+    kreis: '15084',
+    editor: 'demo:burgenlandkreis-editor',
+    indicator: {
+      code: KOMMUNE_INDICATOR_CODES.kita,
+      name: 'Kita-Plätze laut Bedarfsplanung',
+      nameEn: 'Day-care places according to the needs plan',
+      definition:
+        'Plätze in Kindertageseinrichtungen (Krippe, Kindergarten, Hort) nach dem Bedarfsplan des Landkreises (§ 10 KiFöG LSA), nach Standortgemeinde, Stichtag 1. März; Kindertagespflege nicht enthalten.',
+      unit: 'places',
+      decimals: 0,
+      areaCode: 'C',
+      periodType: 'YEAR',
+      referenceDay: '01.03.',
+      aggregation: 'SUM',
+      levels: ['KREIS', 'GEMEINDE'],
+      breakdowns: [],
+      validMin: 0,
+      validMax: null,
+      source: `Bildungsbüro Burgenlandkreis, Kita-Bedarfsplanung des Landkreises; ${SYNTHETIC}`,
+      visibility: 'OWNER',
+    },
+    periods: [2021, 2022, 2023, 2024, 2025].map(yearPeriod),
+    uploadedAt: (p) => `${p.year}-03-02T08:00:00Z`,
+    releases: (p) =>
+      p.year === 2022
+        ? [
+            {
+              recordedAt: '2022-03-10T09:00:00Z',
+              effectiveAt: '2022-03-10T09:00:00Z',
+              reason: 'Bedarfsplan 2022 zur Veröffentlichung',
+              withdrawn: { at: '2022-03-14T07:30:00Z', reason: 'Vor dem Beschluss des Jugendhilfeausschusses freigegeben; Freigabe folgt nach dem Beschluss' },
+            },
+            { recordedAt: '2022-03-24T09:00:00Z', effectiveAt: '2022-03-24T09:00:00Z', reason: 'Bedarfsplan 2022, vom Jugendhilfeausschuss am 23.03.2022 beschlossen' },
+          ]
+        : [{ recordedAt: `${p.year}-03-20T09:00:00Z`, effectiveAt: `${p.year}-03-20T09:00:00Z`, reason: `Bedarfsplan ${p.year}, vom Jugendhilfeausschuss beschlossen` }],
+    releasedNote: (p) => `Stand laut Bedarfsplan ${p.year}; Plätze in Kindertagespflege werden gesondert geplant`,
+    draftNote: 'Entwurf Bedarfsplan 2025: Meldungen der freien Träger noch nicht vollständig, Plausibilisierung läuft',
+  },
+  {
+    kreis: '15083',
+    editor: 'demo:boerde-editor',
+    indicator: {
+      code: KOMMUNE_INDICATOR_CODES.vhs,
+      name: 'VHS-Kursbelegungen in der Grundbildung',
+      nameEn: 'Adult education centre enrolments in basic education',
+      definition:
+        'Belegungen von Kursen der Grundbildung (Lesen und Schreiben, Rechnen, digitale Grundkompetenzen) und zum Nachholen von Schulabschlüssen an der Kreisvolkshochschule Börde im Kalenderjahr, nach Wohngemeinde und Geschlecht der Teilnehmenden.',
+      unit: 'enrolments',
+      decimals: 0,
+      areaCode: 'G',
+      periodType: 'YEAR',
+      referenceDay: null,
+      aggregation: 'SUM',
+      levels: ['KREIS', 'GEMEINDE'],
+      breakdowns: ['SEX'],
+      validMin: 0,
+      validMax: null,
+      source: `Bildungsbüro Landkreis Börde, Kursstatistik der Kreisvolkshochschule; ${SYNTHETIC}`,
+      visibility: 'PUBLIC',
+    },
+    periods: [2020, 2021, 2022, 2023, 2024].map(yearPeriod),
+    uploadedAt: (p) => `${p.year + 1}-02-10T08:00:00Z`,
+    // Released a week ahead of the Weiterbildungsbericht, with an embargo until its presentation.
+    releases: (p) => [
+      { recordedAt: `${p.year + 1}-04-08T10:00:00Z`, effectiveAt: `${p.year + 1}-04-15T06:00:00Z`, reason: `Kursstatistik ${p.year} geprüft; Sperrfrist bis zur Vorstellung des Weiterbildungsberichts` },
+    ],
+    releasedNote: (p) => `Abgleich mit der Volkshochschul-Statistik ${p.year} des DIE: Abweichung unter 1 %`,
+    draftNote: 'Vorläufig: Kurse des zweiten Halbjahres noch nicht vollständig abgerechnet',
+  },
+  {
+    kreis: '15002',
+    editor: 'demo:halle-editor',
+    indicator: {
+      code: KOMMUNE_INDICATOR_CODES.ssa,
+      name: 'Schulsozialarbeit: Fachkräfte an Schulen',
+      nameEn: 'School social work: schools with a social worker',
+      definition:
+        'Anteil der öffentlichen Schulen mit mindestens einer Fachkraft der Schulsozialarbeit an allen öffentlichen Schulen der Stadt, nach Schulform; Zähler: Schulen mit Fachkraft, Nenner: Schulen.',
+      unit: '%',
+      decimals: 1,
+      areaCode: 'D',
+      periodType: 'SCHOOL_YEAR',
+      referenceDay: null,
+      aggregation: 'RATIO',
+      levels: ['KREIS'],
+      breakdowns: ['SCHOOL_TYPE'],
+      validMin: 0,
+      validMax: 100,
+      source: `Bildungsbüro Halle (Saale), Fachbereich Bildung; ${SYNTHETIC}`,
+      visibility: 'PARTNERS',
+    },
+    periods: [2021, 2022, 2023, 2024, 2025].map(schoolYearPeriod),
+    uploadedAt: (p) => (p.year === 2025 ? '2025-06-20T08:00:00Z' : `${p.year}-09-15T08:00:00Z`),
+    releases: (p) => [{ recordedAt: `${p.year}-10-01T08:00:00Z`, effectiveAt: `${p.year}-10-01T08:00:00Z`, reason: `Schuljahr ${p.code} mit dem Landesschulamt abgestimmt` }],
+    releasedNote: () => 'Stellen aus dem ESF-Programm „Schulerfolg sichern“ und aus kommunalen Mitteln',
+    draftNote: 'Vorläufig: Schuljahr läuft noch, Besetzung zum 31.07. offen',
+  },
+];
+
+/**
+ * Halle's public schools by school type (Schulform): how many there are, and how many of them had
+ * a Fachkraft der Schulsozialarbeit in the school years 2020/21 to 2024/25.
+ */
+const HALLE_SCHOOLS: Array<{ code: string; schools: number; withSocialWork: number[] }> = [
+  { code: 'GS', schools: 36, withSocialWork: [12, 13, 15, 16, 18] },
+  { code: 'SEK', schools: 6, withSocialWork: [6, 6, 6, 6, 6] },
+  { code: 'GMS', schools: 5, withSocialWork: [4, 5, 5, 5, 5] },
+  { code: 'IGS', schools: 4, withSocialWork: [3, 3, 4, 4, 4] },
+  { code: 'GYM', schools: 8, withSocialWork: [1, 1, 2, 2, 2] },
+  { code: 'FOES', schools: 8, withSocialWork: [2, 3, 3, 4, 4] },
+];
+
+/** VHS basic-education enrolments per 1000 inhabitants in the Börde, by year (2020: pandemic). */
+const VHS_RATE: Record<number, number> = { 2020: 3.6, 2021: 4.2, 2022: 4.8, 2023: 5.2, 2024: 5.5 };
+
+/** The last day of a period of the given type (a release's range ends there). */
+function periodEnd(type: `${PeriodType}`, p: Period): string {
+  if (type === 'SCHOOL_YEAR') return `${p.year}-07-31`;
+  if (type === 'STICHTAG') return p.start;
+  return `${p.year}-12-31`;
+}
+
 class Generator {
   private readonly germany: RegionRow;
   private readonly land: RegionRow;
@@ -695,6 +924,7 @@ class Generator {
       else if (indicator.aggregation === 'NONE') this.notApplicableRows(indicator, model);
       if (model.bund) this.bundRows(indicator, model);
     }
+    const kommune = this.kommuneRows(indicators.length + 1);
     const observations = this.observations.sort(
       (a, b) =>
         a.indicatorId - b.indicatorId ||
@@ -704,7 +934,15 @@ class Generator {
         byText(a.periodStart, b.periodStart),
     );
     observations.forEach((o, i) => (o.id = i + 1));
-    return { regions: this.regions, organizations: this.organizations, educationAreas: EDUCATION_AREAS, indicators, observations };
+    return {
+      regions: this.regions,
+      organizations: this.organizations,
+      educationAreas: EDUCATION_AREAS,
+      indicators: [...indicators, ...kommune.indicators],
+      observations,
+      releases: kommune.releases,
+      agreements: this.agreements(kommune.indicators),
+    };
   }
 
   private emit(indicator: IndicatorRow, region: RegionRow, period: Period, cell: Published, sourceNote: string, sex?: 'F' | 'M'): void {
@@ -726,7 +964,8 @@ class Generator {
       recordedAt: DEMO_TIMESTAMP,
       sourceNote,
       sourceCleared: true,
-      suppressed: false,
+      internalNote: null,
+      uploadedBy: null,
     });
   }
 
@@ -930,6 +1169,265 @@ class Generator {
     for (const [code, value] of Object.entries(model.bund!)) {
       this.emit(indicator, this.germany, periodFor(indicator.periodType, code), { value, numerator: null, denominator: null, status: 'A', symbol: '' }, note);
     }
+  }
+
+  /**
+   * The model Kommunen's own indicators (ids from `firstId`) and cells: every period but the last
+   * released by its history's standing release, the last one a draft with an internal note. The
+   * cells keep their true values; the seed stores their suppression pattern.
+   */
+  private kommuneRows(firstId: number): { indicators: IndicatorRow[]; releases: DataReleaseRow[] } {
+    const indicators: IndicatorRow[] = [];
+    const releases: DataReleaseRow[] = [];
+    KOMMUNE_MODELS.forEach((model, i) => {
+      const ownerOrgId = this.orgIds.get(bildungsbueroCode(model.kreis))!;
+      const indicator: IndicatorRow = { id: firstId + i, ...model.indicator, weightIndicatorId: null, ownerOrgId, version: 1 };
+      indicators.push(indicator);
+      model.periods.forEach((period, t) => {
+        const cells = this.kommuneCells(indicator.code, period, t);
+        const history = t === model.periods.length - 1 ? [] : model.releases(period);
+        const standing = history.filter((e) => !e.withdrawn).pop();
+        for (const e of history) {
+          releases.push({
+            id: 0,
+            ownerOrgId,
+            indicatorId: indicator.id,
+            regionIds: [...new Set(cells.map((c) => c.region.id))],
+            periodFrom: period.start,
+            periodTo: periodEnd(indicator.periodType, period),
+            effectiveAt: e.effectiveAt,
+            releasedAt: e.recordedAt,
+            releasedBy: model.editor,
+            reason: e.reason,
+            cells: cells.length,
+            withdrawnAt: e.withdrawn?.at ?? null,
+            withdrawnBy: e.withdrawn ? model.editor : null,
+            withdrawReason: e.withdrawn?.reason ?? null,
+          });
+        }
+        for (const c of cells) {
+          const kreisTotal = c.region.code === model.kreis && !c.part;
+          this.observations.push({
+            id: 0,
+            indicatorId: indicator.id,
+            regionId: c.region.id,
+            period: period.code,
+            periodStart: period.start,
+            breakdownDimension: c.part?.dimension ?? '',
+            breakdownCode: c.part?.code ?? '_T',
+            value: c.value,
+            numerator: c.numerator,
+            denominator: c.denominator,
+            status: 'A',
+            symbol: c.value === 0 ? '-' : '',
+            ownerOrgId,
+            releaseState: standing ? 'RELEASED' : 'DRAFT',
+            releasedAt: standing?.effectiveAt ?? null,
+            releasedBy: standing ? model.editor : null,
+            version: 1,
+            definitionVersion: 1,
+            recordedAt: model.uploadedAt(period),
+            sourceNote: `${indicator.source}; not official figures`,
+            sourceCleared: false,
+            internalNote: !standing ? model.draftNote : kreisTotal ? model.releasedNote(period) : null,
+            uploadedBy: model.editor,
+          });
+        }
+      });
+    });
+    // Ids in the order the releases were recorded.
+    releases.sort((a, b) => byText(a.releasedAt, b.releasedAt) || a.indicatorId - b.indicatorId).forEach((r, i) => (r.id = i + 1));
+    return { indicators, releases };
+  }
+
+  /** The cells of one period (index `t` of its model's periods) of a Kommune indicator. */
+  private kommuneCells(code: string, period: Period, t: number): KommuneCell[] {
+    if (code === KOMMUNE_INDICATOR_CODES.kita) return this.kitaCells(period);
+    if (code === KOMMUNE_INDICATOR_CODES.vhs) return this.vhsCells(period);
+    return this.schoolSocialWorkCells(t);
+  }
+
+  /**
+   * Kita places in the Burgenlandkreis by Gemeinde: about 4.7 per 100 inhabitants, in steps of
+   * five; some small Gemeinden have no Kita of their own (a true zero). The Kreis is their sum.
+   */
+  private kitaCells(period: Period): KommuneCell[] {
+    const kreis = this.kreisByCode.get('15084')!.row;
+    const gemeinden = this.gemeindenOf.get('15084')!;
+    const places = gemeinden.map((g) => {
+      const lasting = streamFor(KOMMUNE_INDICATOR_CODES.kita, g.row.code);
+      const perInhabitant = 0.047 * Math.exp(0.15 * lasting());
+      if (g.pop2023 < 1100 && lasting() < -0.3) return 0;
+      const drift = 1 + 0.012 * (period.year - 2023) + 0.01 * streamFor(KOMMUNE_INDICATOR_CODES.kita, g.row.code, period.code)();
+      return 5 * Math.round((this.population(g.row.code, period.year) * perInhabitant * drift) / 5);
+    });
+    const count = (region: RegionRow, value: number): KommuneCell => ({ region, value, numerator: null, denominator: null });
+    return [count(kreis, places.reduce((s, p) => s + p, 0)), ...gemeinden.map((g, j) => count(g.row, places[j]))];
+  }
+
+  /**
+   * VHS enrolments in basic education in the Börde by Gemeinde of residence and sex: a rate per
+   * inhabitant that varies by Gemeinde (higher in the towns with a VHS site), noisy like real
+   * small counts, about 60 % women. Small Gemeinden have counts of 0 to 5, so that disclosure
+   * control has work to do; the Kreis and the totals are sums.
+   */
+  private vhsCells(period: Period): KommuneCell[] {
+    const kreis = this.kreisByCode.get('15083')!.row;
+    const rows = this.gemeindenOf.get('15083')!.map((g) => {
+      const lasting = streamFor(KOMMUNE_INDICATOR_CODES.vhs, g.row.code);
+      const reach = Math.exp(0.35 * lasting()) * (g.pop2023 >= 10000 ? 1.5 : 1);
+      const femaleShare = 0.6 + 0.06 * lasting();
+      const draw = streamFor(KOMMUNE_INDICATOR_CODES.vhs, g.row.code, period.code);
+      const expected = (this.population(g.row.code, period.year) * VHS_RATE[period.year] * reach) / 1000;
+      const total = Math.round(expected * Math.exp(draw() * Math.min(1, 1 / Math.sqrt(expected))));
+      return { region: g.row, total, female: Math.round(total * (femaleShare + 0.04 * draw())) };
+    });
+    const sum = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + pick(r), 0);
+    const count = (region: RegionRow, value: number, code?: string): KommuneCell => ({
+      region,
+      part: code ? { dimension: 'SEX', code } : undefined,
+      value,
+      numerator: null,
+      denominator: null,
+    });
+    return [{ region: kreis, total: sum((r) => r.total), female: sum((r) => r.female) }, ...rows].flatMap((r) => [
+      count(r.region, r.total),
+      count(r.region, r.female, 'F'),
+      count(r.region, r.total - r.female, 'M'),
+    ]);
+  }
+
+  /** Halle's share of schools with school social work, in total and by school type (HALLE_SCHOOLS). */
+  private schoolSocialWorkCells(t: number): KommuneCell[] {
+    const halle = this.kreisByCode.get('15002')!.row;
+    const rate = (numerator: number, denominator: number) => ({ value: roundTo((numerator / denominator) * 100, 1), numerator, denominator });
+    const total = rate(
+      HALLE_SCHOOLS.reduce((s, p) => s + p.withSocialWork[t], 0),
+      HALLE_SCHOOLS.reduce((s, p) => s + p.schools, 0),
+    );
+    return [
+      { region: halle, ...total },
+      ...HALLE_SCHOOLS.map((p) => ({ region: halle, part: { dimension: 'SCHOOL_TYPE', code: p.code }, ...rate(p.withSocialWork[t], p.schools) })),
+    ];
+  }
+
+  /**
+   * Data-sharing agreements between the Land (the ministry as recipient) and each model Kommune:
+   * three in force (open-ended, so that the demo does not expire), one expired (valid until
+   * 2024-12-31), one revoked.
+   */
+  private agreements(kommune: IndicatorRow[]): AgreementRow[] {
+    const org = (code: string) => this.orgIds.get(code)!;
+    const land = org(ORG_CODES.ministry);
+    const [halle, burgenlandkreis, boerde] = ['15002', '15084', '15083'].map((k) => org(bildungsbueroCode(k)));
+    const indicator = (code: string) => [kommune.find((i) => i.code === code)!.id];
+    const cooperation = 'Kooperationsvereinbarung Kommunales Bildungsmonitoring 2022, § 4 (Datenbereitstellung)';
+    const open = { regionIds: null, levels: null, breakdowns: null, revokedBy: null, revokedAt: null, revokeReason: null };
+    return [
+      {
+        id: 1,
+        providerOrgId: halle,
+        recipientOrgId: land,
+        indicatorIds: indicator(KOMMUNE_INDICATOR_CODES.ssa),
+        areaCodes: null,
+        ...open,
+        detail: 'COUNTS',
+        purpose: 'Bildungsbericht Sachsen-Anhalt 2026',
+        legalBasis: '§ 7 SchulG LSA i. V. m. Kooperationsvereinbarung 2022',
+        validFrom: '2025-01-01',
+        validTo: null,
+        state: 'ACTIVE',
+        proposedBy: 'demo:land-admin',
+        proposedByOrgId: land,
+        proposedAt: '2024-11-04T10:00:00Z',
+        decidedBy: 'demo:halle-admin',
+        decidedAt: '2024-11-20T14:00:00Z',
+        decisionReason: 'Zugestimmt; Verwendung nur für den Bildungsbericht',
+      },
+      {
+        id: 2,
+        providerOrgId: burgenlandkreis,
+        recipientOrgId: land,
+        indicatorIds: null,
+        areaCodes: ['C'],
+        ...open,
+        detail: 'RATES_DISCLOSURE_CONTROLLED',
+        purpose: 'Landesweites Monitoring der Kindertagesbetreuung',
+        legalBasis: cooperation,
+        validFrom: '2025-01-01',
+        validTo: null,
+        state: 'ACTIVE',
+        proposedBy: 'demo:burgenlandkreis-editor',
+        proposedByOrgId: burgenlandkreis,
+        proposedAt: '2024-12-02T09:00:00Z',
+        decidedBy: 'demo:burgenlandkreis-admin',
+        decidedAt: '2024-12-10T11:00:00Z',
+        decisionReason: 'Freigabe mit Geheimhaltung kleiner Fallzahlen',
+      },
+      {
+        id: 3,
+        providerOrgId: boerde,
+        recipientOrgId: land,
+        indicatorIds: indicator(KOMMUNE_INDICATOR_CODES.vhs),
+        areaCodes: null,
+        ...open,
+        detail: 'COUNTS',
+        purpose: 'Weiterbildungsbericht Sachsen-Anhalt 2025',
+        legalBasis: cooperation,
+        validFrom: '2024-01-01',
+        validTo: null,
+        state: 'ACTIVE',
+        proposedBy: 'demo:land-admin',
+        proposedByOrgId: land,
+        proposedAt: '2023-11-13T10:00:00Z',
+        decidedBy: 'demo:boerde-admin',
+        decidedAt: '2023-12-05T15:00:00Z',
+        decisionReason: 'Zugestimmt',
+      },
+      {
+        id: 4,
+        providerOrgId: burgenlandkreis,
+        recipientOrgId: land,
+        indicatorIds: indicator(KOMMUNE_INDICATOR_CODES.kita),
+        areaCodes: null,
+        ...open,
+        detail: 'COUNTS',
+        purpose: 'Evaluation des Kita-Ausbauprogramms 2023–2024',
+        legalBasis: cooperation,
+        validFrom: '2023-01-01',
+        validTo: '2024-12-31',
+        state: 'ACTIVE',
+        proposedBy: 'demo:land-admin',
+        proposedByOrgId: land,
+        proposedAt: '2022-11-15T10:00:00Z',
+        decidedBy: 'demo:burgenlandkreis-admin',
+        decidedAt: '2022-12-01T10:00:00Z',
+        decisionReason: 'Zugestimmt für die Laufzeit des Programms',
+      },
+      {
+        id: 5,
+        providerOrgId: halle,
+        recipientOrgId: land,
+        indicatorIds: null,
+        areaCodes: ['D'],
+        ...open,
+        detail: 'RATES_DISCLOSURE_CONTROLLED',
+        purpose: 'Schulentwicklungsplanung des Landes 2025',
+        legalBasis: cooperation,
+        validFrom: '2024-08-01',
+        validTo: null,
+        state: 'REVOKED',
+        proposedBy: 'demo:land-admin',
+        proposedByOrgId: land,
+        proposedAt: '2024-06-10T10:00:00Z',
+        decidedBy: 'demo:halle-admin',
+        decidedAt: '2024-06-28T09:00:00Z',
+        decisionReason: 'Zugestimmt',
+        revokedBy: 'demo:halle-admin',
+        revokedAt: '2025-02-14T13:00:00Z',
+        revokeReason: 'Zweck entfallen: die Schulentwicklungsplanung 2025 ist abgeschlossen; der Bildungsbericht erhält die Daten über Vereinbarung 1',
+      },
+    ];
   }
 
   private regionByCode(code: string): RegionRow {

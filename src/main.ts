@@ -13,7 +13,7 @@ async function main() {
   const log = createLogger(config.logLevel);
   const database = await openDatabase(config, log);
   if (database.embedded) {
-    const seeded = await seedDemoData(database.db);
+    const seeded = await seedDemoData(database.db, undefined, config.disclosureThreshold);
     if (seeded.seeded) log.info('demo data loaded', { observations: seeded.observations });
   }
   const { auth, demo } = await createAuthentication({ ...config, db: database.db, log });

@@ -14,7 +14,7 @@ async function main() {
   const log = createLogger(config.logLevel);
   const database = await openDatabase(config, log);
   try {
-    const result = await seedDemoData(database.db);
+    const result = await seedDemoData(database.db, undefined, config.disclosureThreshold);
     log.info(result.seeded ? 'demo data loaded' : 'demo data already present; nothing written', { observations: result.observations });
   } finally {
     await database.close();

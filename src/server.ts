@@ -80,7 +80,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
       res.status(503).json({ status: 'database unreachable' });
     }
   });
-  app.get('/graphiql', graphiqlHandler());
+  app.get('/graphiql', graphiqlHandler(deps.demo));
   if (deps.demo) {
     const demo = deps.demo;
     app.get('/demo/tokens', async (_req, res) => {

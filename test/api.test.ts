@@ -58,7 +58,8 @@ describe('catalogue', () => {
     expect(d.educationAreas.map((a: any) => a.code)).toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G']);
     const c = d.educationAreas.find((a: any) => a.code === 'C');
     expect(c.name).toBe('Frühkindliche Bildung');
-    expect(c.indicators.map((i: any) => i.code)).toEqual(['C1', 'C2', 'C3', 'C4', 'C5', 'C6']);
+    // the catalogue's C1–C6 and the Burgenlandkreis' own Kita indicator of the demo data
+    expect(c.indicators.map((i: any) => i.code)).toEqual(['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'K15084-KITA']);
     expect(c.indicators.every((i: any) => i.area.code === 'C')).toBe(true);
   });
 
@@ -67,21 +68,21 @@ describe('catalogue', () => {
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
       const d: any = await data(`query($after: String) { indicators(first: 8, after: $after) { totalCount edges { cursor node { code } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`, { after });
-      expect(d.indicators.totalCount).toBe(21);
+      expect(d.indicators.totalCount).toBe(24); // 21 of the reference catalogue + 3 of the model Kommunen
       expect(d.indicators.pageInfo.hasPreviousPage).toBe(after !== null);
       seen.push(...d.indicators.edges.map((e: any) => e.node.code));
       if (!d.indicators.pageInfo.hasNextPage) break;
       after = d.indicators.pageInfo.endCursor;
     }
-    expect(seen).toHaveLength(21);
-    expect(new Set(seen).size).toBe(21);
-    expect(seen).toEqual(expect.arrayContaining(['A1', 'B2', 'C1', 'D1', 'D1b', 'G1', 'G3']));
+    expect(seen).toHaveLength(24);
+    expect(new Set(seen).size).toBe(24);
+    expect(seen).toEqual(expect.arrayContaining(['A1', 'B2', 'C1', 'D1', 'D1b', 'G1', 'G3', 'K15002-SSA']));
   });
 
   it('filters by area and by text', async () => {
     const d = await data(`{ c: indicators(areaCode: "G") { totalCount edges { node { code } } } text: indicators(search: "betreuungsquote") { edges { node { code } } } none: indicators(search: "%") { totalCount } }`);
-    expect(d.c.edges.map((e: any) => e.node.code)).toEqual(['G1', 'G2', 'G3']);
-    expect(d.c.totalCount).toBe(3);
+    expect(d.c.edges.map((e: any) => e.node.code)).toEqual(['G1', 'G2', 'G3', 'K15083-VHS']);
+    expect(d.c.totalCount).toBe(4);
     expect(d.text.edges.map((e: any) => e.node.code)).toEqual(expect.arrayContaining(['C1', 'C2', 'C3']));
     expect(d.none.totalCount).toBe(0);
   });

@@ -5,9 +5,15 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'parse5';
 import { chromium, type Page } from 'playwright-core';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Authenticator, createAuthentication } from '../src/access/auth';
+import { DEMO_API_KEY, DEMO_IDENTITIES, DemoIssuer } from '../src/access/demo';
+import { Role } from '../src/access/viewer';
 import { EXAMPLE_QUERIES } from '../src/graphql/examples';
-import { startTestHub, type TestHub } from './support/hub';
+import { silentLogger } from '../src/logger';
+import { createHub } from '../src/server';
+import { startTestHub, TEST_SETTINGS, type TestHub } from './support/hub';
 
 /**
  * /graphiql must work with no internet (DESIGN §2, §9): analysts in an administration network
@@ -98,6 +104,11 @@ function isLoopback(url: string): boolean {
   return protocol === 'data:' || protocol === 'blob:' || hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
 }
 
+/** The bearer credential a GraphiQL page carries in its headers editor, or null. */
+function bearerIn(html: string): string | null {
+  return /\\"Authorization\\": \\"Bearer ([^\\"]+)\\"/.exec(html)?.[1] ?? null;
+}
+
 describe('GraphiQL at /graphiql', () => {
   let hub: TestHub;
   beforeAll(async () => {
@@ -151,6 +162,80 @@ describe('GraphiQL at /graphiql', () => {
     }
   });
 
+  it('in demo mode, ?as=<identity> carries a fresh credential of that identity and a "View as" bar listing them all', async () => {
+    const res = await get(`${hub.baseUrl}/graphiql?as=land-analyst`, { 'accept-encoding': 'gzip' });
+    expect(res.status).toBe(200);
+    // A page with a bearer token must sit in no cache.
+    expect(res.headers['cache-control']).toMatch(/no-store/);
+    const html = gunzipSync(res.body).toString('utf8');
+    for (const name of ['public', ...DEMO_IDENTITIES.map((i) => i.name), DEMO_API_KEY.name]) expect(html).toContain(`<option value="${name}"`);
+    expect(html).toContain('<option value="land-analyst" selected>');
+    expect(html).toContain('\\"Apollo-Require-Preflight\\": \\"true\\"');
+    // The pick decides the headers: GraphiQL must not persist them, nor prefer stored ones.
+    expect(html).toContain('"shouldPersistHeaders":false');
+
+    // The token is the hub's own, for exactly that identity.
+    const token = bearerIn(html)!;
+    expect(token).toBeTruthy();
+    const demo = await DemoIssuer.load(hub.dataDir);
+    const auth = await Authenticator.create({ demo, db: hub.database.db });
+    expect(await auth.authenticate(`Bearer ${token}`)).toMatchObject({ subject: 'demo:land-analyst', orgCode: 'ministerium-15', role: Role.VIEWER, via: 'demo' });
+    const { exp, iat } = decodeJwt(token);
+    expect(exp! - iat!).toBeGreaterThanOrEqual(23 * 3600);
+
+    // …and the hub accepts it: a request with it runs as the Land's ministry, which sees its
+    // agreements (the public sees none), and is refused as a viewer, not as the public.
+    const asAnalyst = (query: string) =>
+      fetch(`${hub.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }).then(
+        (r) => r.json() as Promise<{ data?: any; errors?: Array<{ extensions?: { code?: string } }> }>,
+      );
+    const agreements = await asAnalyst(`{ agreements { provider { code } recipient { code } } }`);
+    expect(agreements.errors).toBeUndefined();
+    expect(agreements.data.agreements.length).toBeGreaterThan(0);
+    for (const a of agreements.data.agreements) expect([a.provider.code, a.recipient.code]).toContain('ministerium-15');
+    const refused = await asAnalyst(`mutation { createOrganization(input: { code: "x-org", name: "X", kind: LAND, regionCode: "15" }) { code } }`);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    // Cached for the hour: the same page (and token) again; another identity, another token.
+    const again = gunzipSync((await get(`${hub.baseUrl}/graphiql?as=land-analyst`, { 'accept-encoding': 'gzip' })).body).toString('utf8');
+    expect(bearerIn(again)).toBe(token);
+    const plain = (await get(`${hub.baseUrl}/graphiql?as=halle-admin`, { 'accept-encoding': 'identity' })).body.toString('utf8');
+    expect(decodeJwt(bearerIn(plain)!)).toMatchObject({ sub: 'demo:halle-admin', org: 'bildungsbuero-15002' });
+    // The API key and the public.
+    expect(bearerIn((await get(`${hub.baseUrl}/graphiql?as=${DEMO_API_KEY.name}`)).body.toString('utf8'))).toBe(hub.tokens[DEMO_API_KEY.name]);
+    const pub = (await get(`${hub.baseUrl}/graphiql?as=public`)).body.toString('utf8');
+    expect(bearerIn(pub)).toBeNull();
+    expect(pub).toContain('<option value="public" selected>');
+
+    // The page without a pick has the bar but no credential, and keeps the user's headers.
+    const none = (await get(`${hub.baseUrl}/graphiql`)).body.toString('utf8');
+    expect(none).toContain('id="kobi-view-as"');
+    expect(bearerIn(none)).toBeNull();
+    expect(none).toContain('"shouldPersistHeaders":true');
+  });
+
+  it('answers 400 for an unknown identity, and for any ?as= outside demo mode', async () => {
+    for (const query of ['as=nobody', 'as=', 'as=land-admin&as=halle-admin', 'as=LAND-ADMIN']) {
+      const res = await get(`${hub.baseUrl}/graphiql?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.body.length).toBeLessThan(500);
+    }
+
+    const { auth } = await createAuthentication({ demoMode: false, dataDir: hub.dataDir, db: hub.database.db, log: silentLogger });
+    const plainHub = await createHub({ db: hub.database.db, log: silentLogger, config: TEST_SETTINGS, auth });
+    try {
+      const base = `http://127.0.0.1:${await plainHub.listen(0, '127.0.0.1')}`;
+      expect((await get(`${base}/graphiql?as=land-analyst`)).status).toBe(400);
+      expect((await get(`${base}/graphiql?as=public`)).status).toBe(400);
+      const page = await get(`${base}/graphiql`);
+      expect(page.status).toBe(200);
+      expect(page.body.toString('utf8')).not.toContain('kobi-view-as');
+    } finally {
+      await plainHub.close();
+    }
+  });
+
   it.skipIf(!hasChromium && !requireBrowser)(
     'renders in headless Chromium and runs the first example with no request leaving loopback',
     async () => {
@@ -194,6 +279,39 @@ describe('GraphiQL at /graphiql', () => {
         const result = page.locator('.graphiql-response');
         await result.getByText('Dessau-Roßlau').first().waitFor({ timeout: 30_000 });
         await result.getByText('Halle (Saale)').first().waitFor({ timeout: 30_000 });
+
+        // The identity picker. A credential that GraphiQL stored earlier (for new tabs and per
+        // tab) must not win over the pick: after picking, the query typed into the tab GraphiQL
+        // opens runs with the picked identity's token, as that identity.
+        await page.evaluate(() => {
+          const stale = '{"Authorization": "Bearer stale.left.behind"}';
+          localStorage.setItem('graphiql:headers', stale);
+          const state = JSON.parse(localStorage.getItem('graphiql:tabState')!);
+          for (const tab of state.tabs) tab.headers = stale;
+          localStorage.setItem('graphiql:tabState', JSON.stringify(state));
+        });
+        const runAs = async (name: string) => {
+          await Promise.all([page!.waitForURL(new RegExp(`\\?as=${name}$`)), page!.selectOption('#kobi-view-as select', name)]);
+          // Typed rather than picked from the example tabs: under this test's request routing,
+          // GraphiQL 5 leaves the editor empty on the first tab switch after a reload.
+          await page!.locator('.graphiql-query-editor .view-lines').first().click();
+          await page!.keyboard.press('ControlOrMeta+A');
+          await page!.keyboard.insertText('query Who { agreements { provider { code } recipient { code } } }');
+          const answered = page!.waitForResponse((r) => new URL(r.url()).pathname === '/graphql' && (r.request().postData() ?? '').includes('query Who'));
+          await execute.click();
+          const response = await answered;
+          expect(response.status()).toBe(200);
+          const body = (await response.json()) as { data?: { agreements: Array<{ provider: { code: string }; recipient: { code: string } }> }; errors?: unknown };
+          expect(body.errors).toBeUndefined();
+          return { authorization: (await response.request().allHeaders()).authorization, agreements: body.data!.agreements };
+        };
+        const analyst = await runAs('land-analyst');
+        expect(decodeJwt(analyst.authorization!.replace(/^Bearer /, ''))).toMatchObject({ sub: 'demo:land-analyst', org: 'ministerium-15', role: 'viewer' });
+        expect(analyst.agreements.length).toBeGreaterThan(0);
+        for (const a of analyst.agreements) expect([a.provider.code, a.recipient.code]).toContain('ministerium-15');
+        const pub = await runAs('public');
+        expect(pub.authorization).toBeUndefined();
+        expect(pub.agreements).toEqual([]);
 
         expect(requests.length).toBeGreaterThan(0);
         expect(requests.filter((url) => !isLoopback(url))).toEqual([]);

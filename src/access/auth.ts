@@ -48,6 +48,7 @@ export class Authenticator {
   private constructor(
     private readonly rule: JwtRule | undefined,
     private readonly db: DataSource,
+    private readonly demoMode: boolean,
   ) {}
 
   static async create(opts: { oidc?: OidcConfig; demo?: DemoIssuer; db: DataSource }): Promise<Authenticator> {
@@ -59,7 +60,7 @@ export class Authenticator {
     } else if (opts.demo) {
       rule = { key: opts.demo.publicKey, issuer: DEMO_ISSUER, audience: DEMO_AUDIENCE, algorithms: ['ES256'], orgClaim: 'org', roleClaim: 'role', via: 'demo' };
     }
-    return new Authenticator(rule, opts.db);
+    return new Authenticator(rule, opts.db, opts.demo !== undefined);
   }
 
   async authenticate(header: string | undefined): Promise<Credentials | null> {
@@ -97,11 +98,23 @@ export class Authenticator {
   private async apiKey(prefix: string, secret: string): Promise<Credentials> {
     // Runs as the connecting (owner) user, before the request's transaction: the key decides
     // which organization that transaction is for.
-    const rows: Array<{ id: number; scope: string; org: string }> = await this.db.query(
-      `UPDATE api_key k SET last_used_at = now() FROM organization o
-       WHERE k.prefix = $1 AND k.secret_hash = $2 AND k.revoked_at IS NULL AND o.id = k.organization_id
-       RETURNING k.id, k.scope, o.code AS org`,
-      [prefix, hashSecret(secret)],
+    // The demo key's row stays in a database that once ran in demo mode: outside demo mode it
+    // must not open the hub (with an issuer configured, no demo credential is accepted).
+    if (prefix === DEMO_API_KEY.prefix && !this.demoMode) throw unauthenticated('the demo API key is valid only in demo mode');
+    // In a transaction of its own: the embedded database (pglite-socket) interleaves the protocol
+    // messages of connections that are not in a transaction, so an autocommit statement with
+    // parameters can be split by another request's BEGIN and the hub hangs under concurrent load
+    // (test/concurrency.test.ts). Wrapped in a SELECT: TypeORM answers a bare UPDATE … RETURNING
+    // with [rows, rowCount].
+    const rows: Array<{ id: number; scope: string; org: string }> = await this.db.transaction((em) =>
+      em.query(
+        `WITH used AS (
+           UPDATE api_key k SET last_used_at = now() FROM organization o
+           WHERE k.prefix = $1 AND k.secret_hash = $2 AND k.revoked_at IS NULL AND o.id = k.organization_id
+           RETURNING k.id, k.scope, o.code AS org)
+         SELECT * FROM used`,
+        [prefix, hashSecret(secret)],
+      ),
     );
     if (!rows[0]) throw unauthenticated(prefix === DEMO_API_KEY.prefix ? 'the demo API key is not valid here' : 'unknown or revoked API key');
     const { id, scope, org } = rows[0];

@@ -88,7 +88,8 @@ export class DemoIssuer {
  * key stays revoked: revocation is something to try out in the demo.
  */
 export async function ensureDemoApiKey(db: DataSource, issuer: DemoIssuer): Promise<void> {
-  const secret = issuer.apiKey().split('_').pop()!;
+  // The secret is base64url and may itself contain `_`: cut the known head off, never split.
+  const secret = issuer.apiKey().slice(`kobi_${DEMO_API_KEY.prefix}_`.length);
   await db.query(
     `INSERT INTO api_key (organization_id, name, prefix, secret_hash, scope, created_by)
      SELECT id, $1, $2, $3, 'READ', 'demo mode' FROM organization WHERE code = $4

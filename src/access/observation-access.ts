@@ -43,15 +43,18 @@ export interface CellAccess {
   agreementId: number | null;
 }
 
+/** SQL: the agreement (table alias) is in force today — ACTIVE and within its validity dates. */
+export const agreementInForce = (alias: string) =>
+  `(${alias}.state = 'ACTIVE' AND ${alias}.valid_from <= current_date AND (${alias}.valid_to IS NULL OR ${alias}.valid_to >= current_date))`;
+
 /** Batch function of `grantsForViewer` (one key per request: the viewer). */
 export async function loadGrants(ctx: RequestContext): Promise<Grant[]> {
   if (!isMember(ctx.viewer)) return [];
   const rows: Array<Record<string, any>> = await ctx.query(
     `SELECT id, provider_org_id, indicator_ids, area_codes, region_ids, levels, breakdowns, detail, purpose
-     FROM data_sharing_agreement
-     WHERE recipient_org_id = $1 AND state = 'ACTIVE' AND detail <> 'AGGREGATES_ONLY'
-       AND valid_from <= current_date AND (valid_to IS NULL OR valid_to >= current_date)
-     ORDER BY id`,
+     FROM data_sharing_agreement a
+     WHERE a.recipient_org_id = $1 AND a.detail <> 'AGGREGATES_ONLY' AND ${agreementInForce('a')}
+     ORDER BY a.id`,
     [ctx.viewer.orgId],
   );
   return rows.map((r) => ({

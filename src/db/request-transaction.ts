@@ -34,16 +34,29 @@ export class RequestTransaction {
     return org;
   }
 
-  /** Runs one statement of the request. */
-  async query<T = any>(sql: string, params?: unknown[]): Promise<T> {
-    if (this.finished) throw new Error('the request transaction has already ended');
-    const runner = this.runner ?? (await this.open());
-    return runner.query(sql, params);
+  /**
+   * Runs one statement of the request. Statements are queued here, one after the other: loaders
+   * of one request fire in parallel, and a connection runs one statement at a time anyway
+   * (node-postgres' own queueing of concurrent queries on a client is deprecated).
+   */
+  query<T = any>(sql: string, params?: unknown[]): Promise<T> {
+    const run = this.queue.then(async () => {
+      if (this.finished) throw new Error('the request transaction has already ended');
+      const runner = this.runner ?? (await this.open());
+      return runner.query(sql, params) as Promise<T>;
+    });
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
+  private queue: Promise<void> = Promise.resolve();
 
   /** Ends the request: commit or roll back, and return the connection to the pool. Idempotent. */
   async finish(commit: boolean): Promise<void> {
     if (this.finished) return;
+    await this.queue; // statements already queued run before the end
     this.finished = true;
     const runner = this.runner ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
     if (!runner) return;

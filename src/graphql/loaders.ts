@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
 import { loadGrants, type Grant } from '../access/observation-access';
+import type { DataSharingAgreement } from '../modules/agreements/agreement.entity';
+import { AgreementService } from '../modules/agreements/agreement.service';
 import { IndicatorService } from '../modules/indicators/indicator.service';
 import type { EducationArea } from '../modules/indicators/education-area.entity';
 import type { Indicator } from '../modules/indicators/indicator.entity';
@@ -7,7 +9,7 @@ import type { Organization } from '../modules/organizations/organization.entity'
 import { OrganizationService } from '../modules/organizations/organization.service';
 import type { Region } from '../modules/regions/region.entity';
 import { RegionService } from '../modules/regions/region.service';
-import { SeriesService, type SeriesKey } from '../modules/series/series.service';
+import { SeriesService, type ObservationDetails, type SeriesKey } from '../modules/series/series.service';
 import type { TimeSeries } from '../modules/series/series.types';
 import type { RequestContext } from './context';
 
@@ -31,6 +33,10 @@ export function createLoaders(ctx: RequestContext) {
       return orgs.map(() => grants);
     }),
     organizationsById: new DataLoader<number, Organization | null>((ids) => OrganizationService.byIds(ctx, ids)),
+    /** Agreements of which the viewer's organization is a party; null for any other id. */
+    agreementsById: new DataLoader<number, DataSharingAgreement | null>((ids) => AgreementService.byIds(ctx, ids)),
+    /** Key: observation id (carried on each point); the owner's restricted details of the cell. */
+    observationDetailsById: new DataLoader<number, ObservationDetails | null>((ids) => SeriesService.detailsByIds(ctx, ids)),
     /** Key: indicator ids × region ids in one window; compared by content, not identity. */
     seriesBySelection: new DataLoader<SeriesKey, TimeSeries[], string>((keys) => SeriesService.fetchBatch(ctx, keys), {
       cacheKeyFn: (k) => JSON.stringify([k.indicatorIds, k.regionIds, k.window.key]),

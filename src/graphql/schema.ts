@@ -2,12 +2,15 @@ import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { fieldRuleChecker } from '../access/field-rules';
+import { AgreementReadResolver, AgreementResolver, AgreementScopeResolver } from '../modules/agreements/agreement.resolver';
+import { ApiKeyResolver } from '../modules/api-keys/api-key.resolver';
 import { EducationAreaResolver, IndicatorConnectionResolver, IndicatorResolver } from '../modules/indicators/indicator.resolver';
 import { OrganizationResolver } from '../modules/organizations/organization.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
-import { SeriesResolver } from '../modules/series/series.resolver';
+import { ReleaseResolver } from '../modules/releases/release.resolver';
+import { ObservationResolver, SeriesResolver } from '../modules/series/series.resolver';
 
-export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, IndicatorConnectionResolver, EducationAreaResolver, SeriesResolver] as const;
+export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, IndicatorConnectionResolver, EducationAreaResolver, SeriesResolver, ObservationResolver, ApiKeyResolver, AgreementResolver, AgreementScopeResolver, AgreementReadResolver, ReleaseResolver] as const;
 
 let schema: GraphQLSchema | undefined;
 
@@ -18,6 +21,8 @@ export function hubSchema(): GraphQLSchema {
     // type-graphql has no option for the root type's description; analysts see it first in GraphiQL.
     schema.getQueryType()!.description =
       'Entry points of the KoBi Data Hub: regions (Gebietseinheiten), the indicator catalogue by education area, and time series of indicators for regions.';
+    schema.getMutationType()!.description =
+      'Changes: API keys, releases (Freigabe), data-sharing agreements (Datenbereitstellung), organizations and the indicator catalogue. Each runs in one transaction: a mutation that fails writes nothing.';
   }
   return schema;
 }

@@ -19,6 +19,8 @@ export interface TestHub {
   database: TestDatabase;
   hub: Hub;
   baseUrl: string;
+  /** The hub's DATA_DIR (a temporary folder): holds the demo signing key (DemoIssuer.load). */
+  dataDir: string;
   /** name → bearer credential of every demo identity and the demo API key (GET /demo/tokens). */
   tokens: Record<string, string>;
   /** POSTs a GraphQL request to the real HTTP server, as the public or as a demo identity. */
@@ -39,6 +41,7 @@ export async function startTestHub(): Promise<TestHub> {
     database,
     hub,
     baseUrl,
+    dataDir,
     tokens,
     async gql(query, variables, as) {
       const res = await fetch(`${baseUrl}/graphql`, {

@@ -90,7 +90,7 @@ export class Access1764100000000 implements MigrationInterface {
         region_ids        integer[],
         levels            text[],
         breakdowns        text[],
-        detail            varchar(24) NOT NULL CHECK (detail IN ('COUNTS', 'RATES_DISCLOSURE_CONTROLLED', 'AGGREGATES_ONLY')),
+        detail            varchar(32) NOT NULL CHECK (detail IN ('COUNTS', 'RATES_DISCLOSURE_CONTROLLED', 'AGGREGATES_ONLY')),
         purpose           text NOT NULL CHECK (length(trim(purpose)) > 0),
         legal_basis       text NOT NULL CHECK (length(trim(legal_basis)) > 0),
         valid_from        date NOT NULL,

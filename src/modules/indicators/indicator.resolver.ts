@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
 import { Organization } from '../organizations/organization.entity';
@@ -6,6 +6,7 @@ import { SeriesService } from '../series/series.service';
 import { PeriodWindowArgs, RegionSelectionArgs, TimeSeries } from '../series/series.types';
 import { EducationArea } from './education-area.entity';
 import { Indicator } from './indicator.entity';
+import { CreateIndicatorInput, UpdateIndicatorInput } from './indicator.inputs';
 import { IndicatorService } from './indicator.service';
 import { IndicatorConnection, IndicatorsArgs } from './indicator.types';
 
@@ -22,6 +23,26 @@ export class IndicatorResolver {
   @Query(() => Indicator, { nullable: true, description: 'One indicator by catalogue code, e.g. `C1`; null if there is none.' })
   indicator(@Ctx() ctx: RequestContext, @Arg('code', () => String, { description: 'Catalogue code.' }) code: string): Promise<Indicator | null> {
     return ctx.loaders.indicatorsByCode.load(code);
+  }
+
+  @Mutation(() => Indicator, {
+    description:
+      "Adds an indicator to the catalogue. Admins of a Land body, for any owner; an admin of another organization (e.g. a Kommune's Bildungsbüro), for indicators its own organization owns; others FORBIDDEN, the public UNAUTHENTICATED. Unknown area, owner or weight indicator, malformed or blank fields, or `validMin` above `validMax` are BAD_USER_INPUT; a code in use is CONFLICT.",
+  })
+  createIndicator(@Ctx() ctx: RequestContext, @Arg('input', () => CreateIndicatorInput, { description: 'The catalogue entry.' }) input: CreateIndicatorInput): Promise<Indicator> {
+    return IndicatorService.create(ctx, input);
+  }
+
+  @Mutation(() => Indicator, {
+    description:
+      "Changes an indicator's catalogue entry (admins of a Land body, or of its owner organization; others FORBIDDEN). A new definition text increments `version`. Its visibility is the owner's to set. Unknown code: NOT_FOUND.",
+  })
+  updateIndicator(
+    @Ctx() ctx: RequestContext,
+    @Arg('code', () => String, { description: 'Catalogue code of the indicator, e.g. `C1`.' }) code: string,
+    @Arg('input', () => UpdateIndicatorInput, { description: 'The fields to change.' }) input: UpdateIndicatorInput,
+  ): Promise<Indicator> {
+    return IndicatorService.update(ctx, code, input);
   }
 
   @FieldResolver(() => EducationArea, { description: 'The education area (Bildungsbereich) the indicator belongs to.' })

@@ -1,8 +1,15 @@
+import { requireMember, requireRole } from '../../access/permissions';
+import { Role, type Member } from '../../access/viewer';
 import type { RequestContext } from '../../graphql/context';
 import { groupBy, inKeyOrder } from '../../graphql/batch';
-import { badInput } from '../../graphql/errors';
+import { badInput, conflict, forbidden, notFound } from '../../graphql/errors';
+import { Organization, OrganizationKind } from '../organizations/organization.entity';
+import { requiredText } from '../organizations/organization.inputs';
+import { OrganizationService } from '../organizations/organization.service';
 import { EducationArea } from './education-area.entity';
 import { Indicator } from './indicator.entity';
+import { AggregationRule, PeriodType, Visibility } from './indicator.enums';
+import type { CreateIndicatorInput, UpdateIndicatorInput } from './indicator.inputs';
 
 const COLUMNS = `i.id, i.code, i.name, i.name_en AS "nameEn", i.definition, i.unit, i.decimals, i.area_code AS "areaCode",
   i.period_type AS "periodType", i.reference_day AS "referenceDay", i.aggregation, i.weight_indicator_id AS "weightIndicatorId",
@@ -35,12 +42,64 @@ function decodeCursor(cursor: string): string {
 const FILTER_SQL = `($1::text IS NULL OR i.area_code = $1)
   AND ($2::text IS NULL OR strpos(lower(i.code || ' ' || i.name || ' ' || i.name_en || ' ' || i.definition), lower($2)) > 0)`;
 
+/** Catalogue codes: a letter, then letters, digits, `_` or `-` (e.g. `C1`, `D1b`); the column holds 16. */
+const INDICATOR_CODE = /^[A-Za-z][A-Za-z0-9_-]{0,15}$/;
+/** A reference day within the period as the statistical offices write it, `DD.MM.` (e.g. `31.12.`). */
+const REFERENCE_DAY = /^(0[1-9]|[12][0-9]|3[01])\.(0[1-9]|1[0-2])\.$/;
+/** The column's check constraint: decimals BETWEEN 0 AND 6. */
+const MAX_DECIMALS = 6;
+
+/** Text fields of `updateIndicator` and their columns; each must not be blank. */
+const TEXT_COLUMNS = [
+  ['name', 'name'],
+  ['nameEn', 'name_en'],
+  ['definition', 'definition'],
+  ['unit', 'unit'],
+  ['source', 'source'],
+] as const;
+
+/**
+ * Who manages an indicator's catalogue entry (issue 3 §2): admins of a Land body, every
+ * indicator; an admin of any other organization, e.g. a Kommune's Bildungsbüro, the indicators
+ * its organization owns. A Kommune's own figures (Kita-Bedarfsplanung, VHS courses) need a
+ * catalogue entry before they can be uploaded, and defining them is the Kommune's business.
+ * Call after `requireRole(ctx, Role.ADMIN)`.
+ */
+function requireCatalogueRight(member: Member, owner: Organization): void {
+  if (member.orgKind !== OrganizationKind.LAND && member.orgId !== owner.id) {
+    throw forbidden(`only admins of a Land body or of ${owner.code} manage the indicators of ${owner.code}`);
+  }
+}
+
+/**
+ * Who decides who sees an indicator's released values (DESIGN §4: its owner): the owner's admins;
+ * Land admins also for indicators of Land and federal bodies (the official catalogue they
+ * steward), never for a Kommune's: the Land must not open a Kommune's data wider than the
+ * Kommune chose.
+ */
+function requireVisibilityRight(member: Member, owner: Organization): void {
+  if (member.orgId === owner.id || (member.orgKind === OrganizationKind.LAND && owner.kind !== OrganizationKind.KOMMUNE)) return;
+  throw forbidden(`only admins of ${owner.code} decide who sees the values of its indicators`);
+}
+
+function checkDecimals(decimals: number): void {
+  if (decimals < 0 || decimals > MAX_DECIMALS) throw badInput(`"input.decimals" must be between 0 and ${MAX_DECIMALS}`, { argument: 'input.decimals' });
+}
+
+function checkBounds(validMin: number | null, validMax: number | null): void {
+  if (validMin !== null && validMax !== null && validMin > validMax) {
+    throw badInput(`"validMin" (${validMin}) is above "validMax" (${validMax})`, { argument: 'input.validMin' });
+  }
+}
+
+const unknownReference = (argument: string, code: string) => badInput(`unknown ${argument}: ${code}`, { argument, unknownCodes: [code] });
+
 export interface IndicatorFilter {
   areaCode?: string;
   search?: string;
 }
 
-/** The indicator catalogue and the education areas: public reference data, one statement per method. */
+/** The indicator catalogue and the education areas: public reference data, one statement per read; changes by admins (`create`, `update`). */
 export const IndicatorService = {
   /**
    * One page of the catalogue ordered by code. `search` matches code, German and English name and
@@ -97,6 +156,102 @@ export const IndicatorService = {
     const rows = toIndicators(ctx, await ctx.query(`${SELECT_INDICATOR} WHERE i.area_code = ANY($1) ORDER BY i.code`, [areaCodes]));
     const byArea = groupBy(rows, (r) => r.areaCode);
     return areaCodes.map((c) => byArea.get(c) ?? []);
+  },
+
+  /**
+   * Adds an indicator to the catalogue (admins: see `requireCatalogueRight`), owned by
+   * `ownerCode` or the admin's own organization, visible to its owner only unless the input says
+   * otherwise (and the admin may say so). Unknown area, owner or weight indicator, malformed or
+   * blank fields, or `validMin` above `validMax` are BAD_USER_INPUT; a code in use is CONFLICT.
+   * There is no row-level security on `indicator`: these checks are the gate.
+   */
+  async create(ctx: RequestContext, input: CreateIndicatorInput): Promise<Indicator> {
+    const member = requireRole(ctx, Role.ADMIN);
+    const owner = input.ownerCode == null ? (await ctx.loaders.organizationsById.load(member.orgId))! : await OrganizationService.byCode(ctx, input.ownerCode);
+    if (!owner) throw unknownReference('input.ownerCode', input.ownerCode!);
+    requireCatalogueRight(member, owner);
+    if (input.visibility !== Visibility.OWNER) requireVisibilityRight(member, owner);
+
+    if (!INDICATOR_CODE.test(input.code)) {
+      throw badInput(`"input.code" must be a letter followed by up to 15 letters, digits, "_" or "-": ${input.code}`, { argument: 'input.code' });
+    }
+    const [name, nameEn, definition, unit, source] = (['name', 'nameEn', 'definition', 'unit', 'source'] as const).map((f) => requiredText(`input.${f}`, input[f]));
+    checkDecimals(input.decimals);
+    if (!(await ctx.loaders.areasByCode.load(input.areaCode))) throw unknownReference('input.areaCode', input.areaCode);
+    const referenceDay = input.referenceDay ?? null;
+    if (referenceDay !== null && input.periodType === PeriodType.STICHTAG) {
+      throw badInput('"input.referenceDay" does not apply to STICHTAG indicators: their period is the day itself', { argument: 'input.referenceDay' });
+    }
+    if (referenceDay !== null && !REFERENCE_DAY.test(referenceDay)) throw badInput(`"input.referenceDay" must look like "31.12.": ${referenceDay}`, { argument: 'input.referenceDay' });
+    let weightIndicatorId: number | null = null;
+    if (input.aggregation === AggregationRule.WEIGHTED_MEAN) {
+      if (input.weightIndicatorCode == null) throw badInput('"input.weightIndicatorCode" is required with WEIGHTED_MEAN', { argument: 'input.weightIndicatorCode' });
+      const weight = await ctx.loaders.indicatorsByCode.load(input.weightIndicatorCode);
+      if (!weight) throw unknownReference('input.weightIndicatorCode', input.weightIndicatorCode);
+      weightIndicatorId = weight.id;
+    } else if (input.weightIndicatorCode != null) {
+      throw badInput(`"input.weightIndicatorCode" applies only to WEIGHTED_MEAN, not ${input.aggregation}`, { argument: 'input.weightIndicatorCode' });
+    }
+    if (input.levels.length === 0) throw badInput('"input.levels" must name at least one level', { argument: 'input.levels' });
+    checkBounds(input.validMin ?? null, input.validMax ?? null);
+
+    // ON CONFLICT rather than a unique-violation error: an error would abort the request's transaction.
+    const [row] = await ctx.query(
+      `INSERT INTO indicator (code, name, name_en, definition, unit, decimals, area_code, period_type, reference_day, aggregation,
+         weight_indicator_id, levels, breakdowns, valid_min, valid_max, source, owner_org_id, visibility)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+       ON CONFLICT (code) DO NOTHING RETURNING id`,
+      [
+        input.code, name, nameEn, definition, unit, input.decimals, input.areaCode, input.periodType, referenceDay, input.aggregation,
+        weightIndicatorId, [...new Set(input.levels)], [...new Set(input.breakdowns)], input.validMin ?? null, input.validMax ?? null, source, owner.id, input.visibility,
+      ],
+    );
+    if (!row) throw conflict(`an indicator with code "${input.code}" exists already`);
+    return (await ctx.loaders.indicatorsById.load(row.id))!;
+  },
+
+  /**
+   * Changes an indicator's catalogue entry: Land admins, or admins of its owner
+   * (`requireCatalogueRight`); its visibility only as `requireVisibilityRight` allows. A new
+   * definition text increments `version` in the same statement. Unknown code: NOT_FOUND; blank or
+   * null fields, an empty change, or bounds with `validMin` above `validMax`: BAD_USER_INPUT.
+   */
+  async update(ctx: RequestContext, code: string, input: UpdateIndicatorInput): Promise<Indicator> {
+    const member = requireMember(ctx);
+    const indicator = await ctx.loaders.indicatorsByCode.load(code);
+    if (!indicator) throw notFound(`indicator ${code}`);
+    const owner = (await ctx.loaders.organizationsById.load(indicator.ownerOrgId))!;
+    requireRole(ctx, Role.ADMIN);
+    requireCatalogueRight(member, owner);
+    if (input.visibility != null && input.visibility !== indicator.visibility) requireVisibilityRight(member, owner);
+
+    const changes: Array<[column: string, value: unknown]> = [];
+    const notNull = <T>(field: string, value: T | null): T => {
+      if (value === null) throw badInput(`"input.${field}" cannot be null`, { argument: `input.${field}` });
+      return value;
+    };
+    for (const [field, column] of TEXT_COLUMNS) {
+      if (input[field] !== undefined) changes.push([column, requiredText(`input.${field}`, notNull(field, input[field]))]);
+    }
+    if (input.decimals !== undefined) {
+      checkDecimals(notNull('decimals', input.decimals));
+      changes.push(['decimals', input.decimals]);
+    }
+    if (input.visibility !== undefined) changes.push(['visibility', notNull('visibility', input.visibility)]);
+    if (input.validMin !== undefined) changes.push(['valid_min', input.validMin]);
+    if (input.validMax !== undefined) changes.push(['valid_max', input.validMax]);
+    if (changes.length === 0) throw badInput('"input" changes nothing: give at least one field', { argument: 'input' });
+    checkBounds(input.validMin === undefined ? indicator.validMin : input.validMin, input.validMax === undefined ? indicator.validMax : input.validMax);
+
+    const params: unknown[] = [indicator.id, ...changes.map(([, value]) => value)];
+    const set = changes.map(([column], i) => `${column} = $${i + 2}`);
+    const definition = changes.findIndex(([column]) => column === 'definition');
+    // Right-hand sides see the row before the update: the version moves only if the text changes.
+    if (definition >= 0) set.push(`version = version + (definition IS DISTINCT FROM $${definition + 2})::int`);
+    await ctx.query(`UPDATE indicator SET ${set.join(', ')} WHERE id = $1`, params);
+    ctx.loaders.indicatorsById.clear(indicator.id);
+    ctx.loaders.indicatorsByCode.clear(code);
+    return (await ctx.loaders.indicatorsByCode.load(code))!;
   },
 
   /** All education areas in report order. */

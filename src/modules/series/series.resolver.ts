@@ -37,3 +37,25 @@ export class SeriesResolver {
     return SeriesService.points(s);
   }
 }
+
+/**
+ * The owner's details of a cell. Their field rule (`@Authorized(FieldRule.OWNER)` in
+ * series.types.ts) runs before these resolvers, so a denied viewer costs no statement.
+ */
+@Resolver(() => Observation)
+export class ObservationResolver {
+  @FieldResolver()
+  async internalNote(@Root() o: Observation, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await ctx.loaders.observationDetailsById.load(o.id))?.internalNote ?? null;
+  }
+
+  @FieldResolver()
+  async uploadedBy(@Root() o: Observation, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await ctx.loaders.observationDetailsById.load(o.id))?.uploadedBy ?? null;
+  }
+
+  @FieldResolver()
+  async releasedBy(@Root() o: Observation, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await ctx.loaders.observationDetailsById.load(o.id))?.releasedBy ?? null;
+  }
+}

@@ -87,6 +87,21 @@ export class Observation {
   @Field(() => Int, { nullable: true, description: 'The data-sharing agreement (Datenbereitstellung) that opened this cell to you; null when you see it as its owner or because it is public.' })
   agreementId: number | null;
 
+  // The owner's details below are not read with the series (they are not in the hot path's
+  // covering index): ObservationResolver loads them through `observationDetailsById`, and only
+  // after the field rule admitted the viewer.
+  @Authorized(FieldRule.OWNER)
+  @Field(() => String, { nullable: true, description: 'Internal note of the owner on this cell (interne Anmerkung), e.g. about a correction in progress. Restricted to the owner organization; others get null with FORBIDDEN.' })
+  internalNote?: string | null;
+
+  @Authorized(FieldRule.OWNER)
+  @Field(() => String, { nullable: true, description: 'Who uploaded the value (the subject of their login). Restricted like `internalNote`.' })
+  uploadedBy?: string | null;
+
+  @Authorized(FieldRule.OWNER)
+  @Field(() => String, { nullable: true, description: 'Who released the value (Freigabe); null while it is a draft. Restricted like `internalNote`.' })
+  releasedBy?: string | null;
+
   /** Row id, for the restricted details loaded on demand. */
   id: number;
   /** What the viewer may do with this cell (src/access/observation-access.ts). */

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Role, type Credentials } from '../src/access/viewer';
+import { createContext, type RequestContext } from '../src/graphql/context';
+import { silentLogger } from '../src/logger';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { TEST_SETTINGS } from './support/hub';
+import { insertCell, insertIndicator, orgId } from './support/scenario';
+
+/*
+ * The second lock (DESIGN §4, issue 3 item 7): whatever a service forgets to filter, the request's
+ * own connection — role kobi_app, `kobi.org_id` set, inside its transaction — shows a draft or
+ * an embargoed cell only to its owner. These tests bypass every service and send raw SQL through
+ * `ctx.query`.
+ */
+
+let database: TestDatabase;
+let boerde: number;
+let halle: number;
+/** Scenario cells by name → id. */
+const cells: Record<string, number> = {};
+
+const BOERDE: Credentials = { subject: 'demo:boerde-viewer', orgCode: 'bildungsbuero-15083', role: Role.VIEWER, via: 'demo' };
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const db = database.db;
+  boerde = await orgId(db, 'bildungsbuero-15083');
+  halle = await orgId(db, 'bildungsbuero-15002');
+  // PUBLIC on purpose: indicator visibility is the service layer's rule, not the lock's; the
+  // lock alone must keep drafts and embargoed cells with their owner.
+  await insertIndicator(db, { code: 'RLS1', owner: 'bildungsbuero-15002', visibility: 'PUBLIC' });
+  const base = { indicator: 'RLS1', value: 41.5, internalNote: 'interne Notiz', uploadedBy: 'test' };
+  cells.halleDraft = await insertCell(db, { ...base, region: '15002', period: '2023', owner: 'bildungsbuero-15002', state: 'DRAFT' });
+  cells.halleEmbargoed = await insertCell(db, { ...base, region: '15002', period: '2022', owner: 'bildungsbuero-15002', state: 'embargoed' });
+  cells.halleReleased = await insertCell(db, { ...base, region: '15002', period: '2021', owner: 'bildungsbuero-15002', state: 'RELEASED' });
+  cells.boerdeDraft = await insertCell(db, { ...base, region: '15083', period: '2023', owner: 'bildungsbuero-15083', state: 'DRAFT' });
+  cells.boerdeEmbargoed = await insertCell(db, { ...base, region: '15083', period: '2022', owner: 'bildungsbuero-15083', state: 'embargoed' });
+  cells.statistikDraft = await insertCell(db, { ...base, region: '15', period: '2023', owner: 'statistik-15', state: 'DRAFT' });
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+/** Runs `fn` in a request context of `credentials` (null: the public) and always ends its transaction. */
+async function inRequest<T>(credentials: Credentials | null, fn: (ctx: RequestContext) => Promise<T>, commit = false): Promise<T> {
+  const ctx = await createContext({ db: database.db, log: silentLogger, config: TEST_SETTINGS }, credentials);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.tx.finish(commit);
+  }
+}
+
+describe('row-level security on the request connection', () => {
+  it('runs the request as kobi_app with the viewer organization set', async () => {
+    const [who] = await inRequest(BOERDE, (ctx) => ctx.query(`SELECT current_user AS role, current_setting('kobi.org_id', true) AS org`));
+    expect(who).toEqual({ role: 'kobi_app', org: String(boerde) });
+  });
+
+  it("a raw SELECT of drafts returns Börde's own drafts only, none of another organization", async () => {
+    const [others] = await database.db.query(`SELECT count(*)::int AS n FROM observation WHERE release_state = 'DRAFT' AND owner_org_id <> $1`, [boerde]);
+    expect(others.n).toBeGreaterThanOrEqual(2); // there is something to hide: Halle's and the statistical office's drafts
+    const rows: Array<{ id: number; owner_org_id: number }> = await inRequest(BOERDE, (ctx) =>
+      ctx.query(`SELECT id, owner_org_id FROM observation WHERE release_state = 'DRAFT'`),
+    );
+    expect(rows.map((r) => r.id)).toContain(cells.boerdeDraft);
+    expect(rows.filter((r) => r.owner_org_id !== boerde)).toEqual([]);
+  });
+
+  it("a raw SELECT of embargoed cells returns Börde's own only", async () => {
+    const rows: Array<{ id: number; owner_org_id: number }> = await inRequest(BOERDE, (ctx) => ctx.query(`SELECT id, owner_org_id FROM observation WHERE released_at > now()`));
+    expect(rows.map((r) => r.id)).toEqual([cells.boerdeEmbargoed]);
+  });
+
+  it('of the scenario cells, a raw SELECT without any filter sees exactly what the lock admits', async () => {
+    const ids = Object.values(cells);
+    const visible = async (credentials: Credentials | null) =>
+      (await inRequest(credentials, (ctx) => ctx.query(`SELECT id FROM observation WHERE id = ANY($1) ORDER BY id`, [ids]))).map((r: { id: number }) => r.id);
+    expect(await visible(BOERDE)).toEqual([cells.halleReleased, cells.boerdeDraft, cells.boerdeEmbargoed].sort((a, b) => a - b));
+    expect(await visible(null)).toEqual([cells.halleReleased]);
+    expect(await visible({ subject: 'demo:halle-editor', orgCode: 'bildungsbuero-15002', role: Role.EDITOR, via: 'demo' })).toEqual(
+      [cells.halleDraft, cells.halleEmbargoed, cells.halleReleased].sort((a, b) => a - b),
+    );
+    expect(await visible({ subject: 'demo:land-admin', orgCode: 'ministerium-15', role: Role.ADMIN, via: 'demo' })).toEqual([cells.halleReleased]);
+  });
+
+  it("an UPDATE of another organization's cell changes 0 rows, drafts and released cells alike; an INSERT for another organization fails", async () => {
+    const changed = await inRequest(
+      BOERDE,
+      async (ctx) =>
+        (await ctx.query(`WITH u AS (UPDATE observation SET value = 0, internal_note = 'overwritten' WHERE id = ANY($1) RETURNING id) SELECT count(*)::int AS n FROM u`, [
+          [cells.halleDraft, cells.halleEmbargoed, cells.halleReleased, cells.statistikDraft],
+        ]))[0].n,
+      true,
+    );
+    expect(changed).toBe(0);
+    const after = await database.db.query(`SELECT value, internal_note FROM observation WHERE id = ANY($1)`, [[cells.halleDraft, cells.halleReleased, cells.statistikDraft]]);
+    expect(after.every((r: any) => r.value === 41.5 && r.internal_note === 'interne Notiz')).toBe(true);
+
+    await expect(
+      inRequest(BOERDE, (ctx) =>
+        ctx.query(
+          `INSERT INTO observation (indicator_id, region_id, period, period_start, value, owner_org_id)
+           SELECT indicator_id, region_id, '2019', '2019-01-01', 1, $1 FROM observation WHERE id = $2`,
+          [halle, cells.halleReleased],
+        ),
+      ),
+    ).rejects.toThrow(/row-level security/);
+    const [{ n }] = await database.db.query(`SELECT count(*)::int AS n FROM observation WHERE period = '2019' AND owner_org_id = $1`, [halle]);
+    expect(n).toBe(0);
+  });
+
+  it('the public sees no draft and no embargoed cell at all', async () => {
+    const [row] = await inRequest(null, (ctx) => ctx.query(`SELECT count(*)::int AS n FROM observation WHERE release_state = 'DRAFT' OR released_at > now()`));
+    expect(row.n).toBe(0);
+  });
+
+  it('after the request the connection is back as the owner role with no organization set', async () => {
+    const [owner] = await database.db.query(`SELECT current_user AS role`);
+    expect(owner.role).not.toBe('kobi_app');
+    const ctx = await createContext({ db: database.db, log: silentLogger, config: TEST_SETTINGS }, BOERDE);
+    const [inside] = await ctx.query(`SELECT pg_backend_pid() AS pid, current_user AS role`);
+    expect(inside.role).toBe('kobi_app');
+    await ctx.tx.finish(true);
+    // The pool hands out the connection released last first; whatever it hands out, no
+    // connection of the pool may still carry the request's role or organization.
+    const [fresh] = await database.db.query(`SELECT pg_backend_pid() AS pid, current_user AS role, current_setting('kobi.org_id', true) AS org`);
+    expect(fresh.pid).toBe(inside.pid);
+    expect(fresh.role).toBe(owner.role);
+    expect(fresh.org ?? '').toBe('');
+    const [drafts] = await database.db.query(`SELECT count(DISTINCT owner_org_id)::int AS n FROM observation WHERE release_state = 'DRAFT'`);
+    expect(drafts.n).toBeGreaterThanOrEqual(3); // the owner sees everything again
+  });
+});
