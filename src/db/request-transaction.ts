@@ -35,7 +35,8 @@ export class RequestTransaction {
   }
 
   /**
-   * Runs one statement of the request. Statements are queued here, one after the other: loaders
+   * Runs one statement of the request and resolves with its rows (RETURNING rows for writes).
+   * Statements are queued here, one after the other: loaders
    * of one request fire in parallel, and a connection runs one statement at a time anyway
    * (node-postgres' own queueing of concurrent queries on a client is deprecated).
    */
@@ -43,7 +44,9 @@ export class RequestTransaction {
     const run = this.queue.then(async () => {
       if (this.finished) throw new Error('the request transaction has already ended');
       const runner = this.runner ?? (await this.open());
-      return runner.query(sql, params) as Promise<T>;
+      // Always the rows, whatever the statement: TypeORM's plain form answers an
+      // UPDATE … RETURNING with [rows, rowCount], its structured form gives rows as `records`.
+      return (await runner.query(sql, params, true)).records as T;
     });
     this.queue = run.then(
       () => undefined,

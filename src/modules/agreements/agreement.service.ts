@@ -22,11 +22,8 @@ const COLUMNS = `a.id, a.provider_org_id AS "providerOrgId", a.recipient_org_id 
   ${agreementInForce('a')} AS "effectiveNow"`;
 const toAgreement = (row: object): DataSharingAgreement => Object.assign(new DataSharingAgreement(), row);
 
-/**
- * An UPDATE of `data_sharing_agreement a` that returns the changed rows like a SELECT: TypeORM
- * answers a bare UPDATE with `[rows, rowCount]`, a statement that is a SELECT with its rows.
- */
-const changed = (update: string) => `WITH changed AS (${update} RETURNING ${COLUMNS}) SELECT * FROM changed`;
+/** An UPDATE of `data_sharing_agreement a` that returns the changed agreements. */
+const changed = (update: string) => `${update} RETURNING ${COLUMNS}`;
 
 const READ_COLUMNS = `r.id, r.agreement_id AS "agreementId", r.read_at AS "readAt", r.subject, r.organization_id AS "organizationId",
   r.indicator_ids AS "indicatorIds", r.region_ids AS "regionIds", r.cells, r.purpose`;

@@ -49,11 +49,7 @@ export const ApiKeyService = {
     if (!current) throw notFound(`API key ${id}`);
     requireRole(ctx, Role.ADMIN);
     if (current.revoked_at !== null) throw conflict(`API key ${id} is already revoked`);
-    // Wrapped in a SELECT: TypeORM answers a bare UPDATE … RETURNING with [rows, rowCount].
-    const [row] = await ctx.query(
-      `WITH revoked AS (UPDATE api_key k SET revoked_at = now(), revoked_by = $2 WHERE k.id = $1 RETURNING ${COLUMNS}) SELECT * FROM revoked`,
-      [id, member.subject],
-    );
+    const [row] = await ctx.query(`UPDATE api_key k SET revoked_at = now(), revoked_by = $2 WHERE k.id = $1 RETURNING ${COLUMNS}`, [id, member.subject]);
     return toApiKey(row);
   },
 };
