@@ -283,6 +283,8 @@ describe('GraphiQL at /graphiql', () => {
         // The identity picker. A credential that GraphiQL stored earlier (for new tabs and per
         // tab) must not win over the pick: after picking, the query typed into the tab GraphiQL
         // opens runs with the picked identity's token, as that identity.
+        // GraphiQL stores its tabs half a second after a change.
+        await page.waitForFunction(() => localStorage.getItem('graphiql:tabState') !== null);
         await page.evaluate(() => {
           const stale = '{"Authorization": "Bearer stale.left.behind"}';
           localStorage.setItem('graphiql:headers', stale);
