@@ -202,8 +202,8 @@ async function startNoRulesServer(db: DataSource, config: Config): Promise<{ url
   // The module object itself (not an import binding), so that its two exports can be swapped.
   const access: AccessModule = require('../src/access/observation-access');
   const { observationFilter: filter, cellAccess: cell } = access;
-  access.observationFilter = (ctx, indicators, regions, params) =>
-    NO_RULES.has(ctx) ? Promise.resolve({ join: '', where: 'TRUE', columns: 'true AS no_rules' }) : filter(ctx, indicators, regions, params);
+  access.observationFilter = (ctx, indicators, regions, dimensions, params) =>
+    NO_RULES.has(ctx) ? Promise.resolve({ join: '', where: 'TRUE', columns: 'true AS no_rules' }) : filter(ctx, indicators, regions, dimensions, params);
   access.cellAccess = (row) => (row.no_rules ? FULL : cell(row));
 
   const apollo = new ApolloServer<RequestContext>({

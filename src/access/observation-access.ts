@@ -78,31 +78,48 @@ function openIndicatorIds(viewer: Viewer, indicators: Indicator[]): number[] {
 const covers = <T>(scope: T[] | null, value: T) => scope === null || scope.includes(value);
 
 /**
- * The SQL that restricts `observation o` to the rows the viewer may see, for a request over
- * `indicators` × `regions`; it appends its parameters to `params`. The statement must select
- * `${ACCESS_COLUMNS}` and hand each row to `cellAccess`.
+ * The SQL that restricts `observation o` to the rows the viewer may see, for a statement over
+ * `indicators` × `regions` that returns the breakdown dimensions `dimensions` ('' = the total);
+ * it appends its parameters to `params`. The statement selects `columns` and hands each row to
+ * `cellAccess`.
  */
-export async function observationFilter(ctx: RequestContext, indicators: Indicator[], regions: Region[], params: unknown[]): Promise<{ join: string; where: string; columns: string }> {
+export async function observationFilter(
+  ctx: RequestContext,
+  indicators: Indicator[],
+  regions: Region[],
+  dimensions: string[],
+  params: unknown[],
+): Promise<{ join: string; where: string; columns: string }> {
   const org = orgIdOf(ctx.viewer);
-  params.push(org);
+  // -1 rather than NULL for the public: with NULL the planner folds the condition into a plan
+  // without the covering index (a full scan and sort on PostgreSQL 15).
+  params.push(org ?? -1);
   const orgParam = `$${params.length}::int`;
   params.push(openIndicatorIds(ctx.viewer, indicators));
   const open = `o.indicator_id = ANY($${params.length}::int[])`;
   const released = `o.release_state = 'RELEASED' AND o.released_at <= now()`;
   const grants = org === null ? [] : await ctx.loaders.grantsForViewer.load(org);
-  // The agreements' scope resolved against this request's indicators × regions: one row per
-  // (indicator, region, provider) an agreement opens, with its breakdowns (`*` for all).
-  const tuples: Array<[number, number, number, number, boolean, string]> = [];
+  // The agreements' scope resolved here against this statement's indicators × regions ×
+  // dimensions: one key (indicator, region, provider, dimension) per cell group an agreement
+  // opens, the widest agreement winning (counts first, then the oldest), so that the SQL needs a
+  // plain equality join.
+  const opened = new Map<string, [number, number, number, string, number, boolean]>();
   for (const g of grants) {
     for (const i of indicators) {
       // Scope by indicators or by education areas (at least one is set; either suffices).
       if (!(g.indicatorIds?.includes(i.id) || g.areaCodes?.includes(i.areaCode))) continue;
       for (const r of regions) {
-        if (covers(g.regionIds, r.id) && covers(g.levels, r.level)) tuples.push([i.id, r.id, g.providerOrgId, g.agreementId, g.counts, g.breakdowns ? `,${g.breakdowns.join(',')},` : '*']);
+        if (!covers(g.regionIds, r.id) || !covers(g.levels, r.level)) continue;
+        for (const dim of dimensions) {
+          if (dim !== '' && !covers(g.breakdowns, dim)) continue;
+          const key = `${i.id}|${r.id}|${g.providerOrgId}|${dim}`;
+          const best = opened.get(key);
+          if (!best || (g.counts && !best[5])) opened.set(key, [i.id, r.id, g.providerOrgId, dim, g.agreementId, g.counts]);
+        }
       }
     }
   }
-  if (tuples.length === 0) {
+  if (opened.size === 0) {
     return {
       join: '',
       where: `(o.owner_org_id = ${orgParam} OR (${released} AND ${open}))`,
@@ -110,15 +127,13 @@ export async function observationFilter(ctx: RequestContext, indicators: Indicat
     };
   }
   const first = params.length + 1;
-  for (let c = 0; c < 6; c++) params.push(tuples.map((t) => t[c]));
-  const [gi, gr, go, ga, gc, gd] = [0, 1, 2, 3, 4, 5].map((c) => `$${first + c}`);
+  const rows = [...opened.values()];
+  for (let c = 0; c < 6; c++) params.push(rows.map((t) => t[c]));
+  const [gi, gr, go, gd, ga, gc] = [0, 1, 2, 3, 4, 5].map((c) => `$${first + c}`);
   return {
-    join: `LEFT JOIN LATERAL (
-        SELECT g.agreement_id, g.counts
-        FROM unnest(${gi}::int[], ${gr}::int[], ${go}::int[], ${ga}::int[], ${gc}::bool[], ${gd}::text[]) AS g(indicator_id, region_id, owner_org_id, agreement_id, counts, dims)
-        WHERE g.indicator_id = o.indicator_id AND g.region_id = o.region_id AND g.owner_org_id = o.owner_org_id
-          AND (g.dims = '*' OR o.breakdown_dimension = '' OR strpos(g.dims, ',' || o.breakdown_dimension || ',') > 0)
-        ORDER BY g.counts DESC, g.agreement_id LIMIT 1) g ON true`,
+    join: `LEFT JOIN unnest(${gi}::int[], ${gr}::int[], ${go}::int[], ${gd}::text[], ${ga}::int[], ${gc}::bool[])
+        AS g(indicator_id, region_id, owner_org_id, dimension, agreement_id, counts)
+        ON g.indicator_id = o.indicator_id AND g.region_id = o.region_id AND g.owner_org_id = o.owner_org_id AND g.dimension = o.breakdown_dimension`,
     where: `(o.owner_org_id = ${orgParam} OR (${released} AND (${open} OR g.agreement_id IS NOT NULL)))`,
     columns: `o.owner_org_id = ${orgParam} AS is_owner, CASE WHEN o.owner_org_id = ${orgParam} OR ${open} THEN NULL ELSE g.agreement_id END AS agreement_id, coalesce(g.counts, false) AS agreement_counts`,
   };

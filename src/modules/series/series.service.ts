@@ -155,7 +155,8 @@ export const SeriesService = {
         breakdownSql += ` AND o.breakdown_code = ANY($${params.length}::text[])`;
       }
     }
-    const access = await observationFilter(ctx, indicators, regions, params);
+    const dimensions = window.breakdown ? ['', window.breakdown.dimension] : [''];
+    const access = await observationFilter(ctx, indicators, regions, dimensions, params);
     let sql = `SELECT o.id, o.indicator_id, o.region_id, o.breakdown_dimension, o.breakdown_code, o.period, o.period_start,
         o.value, o.numerator, o.denominator, o.status, o.symbol, o.release_state, o.suppressed, ${access.columns}
       FROM observation o ${access.join}
