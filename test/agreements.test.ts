@@ -15,19 +15,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Runs a request and fails with its errors if there are any. */
-async function data<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<T> {
-  const res = await t.gql<T>(query, variables, as);
-  expect(res.body.errors).toBeUndefined();
-  return res.body.data!;
-}
-
 /** Runs a request that must fail with exactly one error; returns it. */
-async function failure(query: string, variables: Record<string, unknown> | undefined, as: string | undefined) {
-  const res = await t.gql(query, variables, as);
-  expect(res.body.errors).toHaveLength(1);
-  return res.body.errors![0];
-}
+const failure = async (query: string, variables: Record<string, unknown> | undefined, as: string | undefined) => (await t.failure(query, variables, as)).error;
 
 const AGREEMENT = `id state detail purpose legalBasis validFrom validTo effectiveNow proposedBy proposedAt decidedBy decidedAt decisionReason
   revokedBy revokedAt revokeReason provider { code } recipient { code } proposedByOrganization { code }
@@ -56,12 +45,12 @@ const proposal = (over: Record<string, unknown> = {}) => ({
 });
 
 async function propose(as: string, over: Record<string, unknown> = {}): Promise<any> {
-  return (await data(PROPOSE, { input: proposal(over) }, as)).proposeAgreement;
+  return (await t.data(PROPOSE, { input: proposal(over) }, as)).proposeAgreement;
 }
 
 /** Ids of the agreements `as` lists on the given side (a fresh request). */
 async function listed(as: string | undefined, variables: Record<string, unknown> = {}): Promise<number[]> {
-  return (await data(LIST, variables, as)).agreements.map((a: any) => a.id);
+  return (await t.data(LIST, variables, as)).agreements.map((a: any) => a.id);
 }
 
 /** Rows in the table, counted by the owner outside any request (sees every party). */
@@ -97,16 +86,16 @@ describe('agreement life cycle', () => {
     // The provider's editor may propose, not decide.
     expect((await failure(APPROVE, { id }, 'halle-editor')).extensions?.code).toBe('FORBIDDEN');
     // A third organization and the public cannot tell it exists.
-    expect((await data(ONE, { id }, 'magdeburg-viewer')).agreement).toBeNull();
+    expect((await t.data(ONE, { id }, 'magdeburg-viewer')).agreement).toBeNull();
     expect(await listed('magdeburg-viewer')).not.toContain(id);
     expect((await failure(APPROVE, { id }, 'magdeburg-viewer')).extensions?.code).toBe('NOT_FOUND');
     expect((await failure(REVOKE, { id, reason: 'x' }, 'magdeburg-viewer')).extensions?.code).toBe('NOT_FOUND');
     expect((await failure(APPROVE, { id }, 'burgenlandkreis-editor')).extensions?.code).toBe('NOT_FOUND');
-    expect((await data(ONE, { id })).agreement).toBeNull();
+    expect((await t.data(ONE, { id })).agreement).toBeNull();
     expect(await listed(undefined)).toEqual([]);
-    expect((await data(ONE, { id }, 'land-analyst')).agreement).toEqual({ id, state: 'PROPOSED' });
+    expect((await t.data(ONE, { id }, 'land-analyst')).agreement).toEqual({ id, state: 'PROPOSED' });
 
-    const approved = (await data(APPROVE, { id, reason: 'passt' }, 'halle-admin')).approveAgreement;
+    const approved = (await t.data(APPROVE, { id, reason: 'passt' }, 'halle-admin')).approveAgreement;
     expect(approved).toMatchObject({ id, state: 'ACTIVE', effectiveNow: true, decidedBy: 'demo:halle-admin', decisionReason: 'passt' });
     expect(Date.parse(approved.decidedAt)).toBeGreaterThan(Date.now() - 60_000);
 
@@ -118,28 +107,28 @@ describe('agreement life cycle', () => {
     expect(await listed('land-analyst', { as: 'PROVIDER' })).not.toContain(id);
     expect(await listed('land-analyst', { state: 'PROPOSED' })).not.toContain(id);
     expect(await listed('magdeburg-viewer')).not.toContain(id);
-    expect((await data(ONE, { id }, 'magdeburg-viewer')).agreement).toBeNull();
-    expect((await data(ONE, { id }, 'land-analyst')).agreement).toEqual({ id, state: 'ACTIVE' });
+    expect((await t.data(ONE, { id }, 'magdeburg-viewer')).agreement).toBeNull();
+    expect((await t.data(ONE, { id }, 'land-analyst')).agreement).toEqual({ id, state: 'ACTIVE' });
 
     // Decided once: a second decision is a conflict, and nothing changed.
     expect((await failure(APPROVE, { id }, 'halle-admin')).extensions?.code).toBe('CONFLICT');
     expect((await failure(REJECT, { id, reason: 'doch nicht' }, 'halle-admin')).extensions?.code).toBe('CONFLICT');
-    expect((await data(ONE, { id }, 'halle-admin')).agreement).toEqual({ id, state: 'ACTIVE' });
+    expect((await t.data(ONE, { id }, 'halle-admin')).agreement).toEqual({ id, state: 'ACTIVE' });
   });
 
   it('lets the recipient propose; the provider rejects with a reason; a rejected agreement is final', async () => {
     const { id, proposedBy, proposedByOrganization } = await propose('land-admin', { areaCodes: ['D'], indicatorCodes: null, regionCodes: null, levels: null, breakdowns: null });
     expect({ proposedBy, proposedByOrganization }).toEqual({ proposedBy: 'demo:land-admin', proposedByOrganization: { code: LAND } });
     expect((await failure(REJECT, { id, reason: '   ' }, 'halle-admin')).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'reason' });
-    expect((await data(ONE, { id }, 'halle-admin')).agreement.state).toBe('PROPOSED');
+    expect((await t.data(ONE, { id }, 'halle-admin')).agreement.state).toBe('PROPOSED');
 
-    const rejected = (await data(REJECT, { id, reason: 'Zweck zu unbestimmt' }, 'halle-admin')).rejectAgreement;
+    const rejected = (await t.data(REJECT, { id, reason: 'Zweck zu unbestimmt' }, 'halle-admin')).rejectAgreement;
     expect(rejected).toMatchObject({ state: 'REJECTED', decidedBy: 'demo:halle-admin', decisionReason: 'Zweck zu unbestimmt', effectiveNow: false });
     expect(rejected.scope).toEqual({ indicators: null, areas: [{ code: 'D' }], regions: null, levels: null, breakdowns: null });
     for (const [mutation, as] of [[APPROVE, 'halle-admin'], [REJECT, 'halle-admin'], [REVOKE, 'halle-admin'], [REVOKE, 'land-admin']] as const) {
       expect((await failure(mutation, { id, reason: 'nochmal' }, as)).extensions?.code).toBe('CONFLICT');
     }
-    expect((await data(ONE, { id }, 'land-admin')).agreement.state).toBe('REJECTED');
+    expect((await t.data(ONE, { id }, 'land-admin')).agreement.state).toBe('REJECTED');
   });
 
   it('is revoked by an admin of either side, with a reason, from PROPOSED or ACTIVE only', async () => {
@@ -147,8 +136,8 @@ describe('agreement life cycle', () => {
     const a = await propose('halle-editor');
     expect((await failure(REVOKE, { id: a.id, reason: 'x' }, 'halle-editor')).extensions?.code).toBe('FORBIDDEN');
     expect((await failure(REVOKE, { id: a.id, reason: '' }, 'land-admin')).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'reason' });
-    expect((await data(ONE, { id: a.id }, 'land-admin')).agreement.state).toBe('PROPOSED');
-    const revoked = (await data(REVOKE, { id: a.id, reason: 'nicht mehr benötigt' }, 'land-admin')).revokeAgreement;
+    expect((await t.data(ONE, { id: a.id }, 'land-admin')).agreement.state).toBe('PROPOSED');
+    const revoked = (await t.data(REVOKE, { id: a.id, reason: 'nicht mehr benötigt' }, 'land-admin')).revokeAgreement;
     expect(revoked).toMatchObject({ state: 'REVOKED', revokedBy: 'demo:land-admin', revokeReason: 'nicht mehr benötigt', decidedBy: null, effectiveNow: false });
     expect(Date.parse(revoked.revokedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect((await failure(REVOKE, { id: a.id, reason: 'nochmal' }, 'halle-admin')).extensions?.code).toBe('CONFLICT');
@@ -156,8 +145,8 @@ describe('agreement life cycle', () => {
 
     // An active agreement revoked by the provider's admin.
     const b = await propose('halle-editor');
-    expect((await data(APPROVE, { id: b.id, reason: '  ' }, 'halle-admin')).approveAgreement).toMatchObject({ state: 'ACTIVE', decisionReason: null });
-    expect((await data(REVOKE, { id: b.id, reason: 'Vereinbarung gekündigt' }, 'halle-admin')).revokeAgreement).toMatchObject({ state: 'REVOKED', revokedBy: 'demo:halle-admin', decidedBy: 'demo:halle-admin' });
+    expect((await t.data(APPROVE, { id: b.id, reason: '  ' }, 'halle-admin')).approveAgreement).toMatchObject({ state: 'ACTIVE', decisionReason: null });
+    expect((await t.data(REVOKE, { id: b.id, reason: 'Vereinbarung gekündigt' }, 'halle-admin')).revokeAgreement).toMatchObject({ state: 'REVOKED', revokedBy: 'demo:halle-admin', decidedBy: 'demo:halle-admin' });
     expect(await listed('land-analyst', { state: 'REVOKED' })).toEqual(expect.arrayContaining([a.id, b.id]));
     expect(await listed('land-analyst', { state: 'ACTIVE' })).not.toContain(b.id);
   });
@@ -206,7 +195,7 @@ describe('bad proposals', () => {
   it('pages the read log within 1…1000', async () => {
     const { id } = await propose('halle-editor');
     for (const first of [0, 1001]) expect((await failure(READS, { id, first }, 'halle-admin')).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
-    expect((await data(READS, { id, first: 1000 }, 'halle-admin')).agreementReads).toEqual([]);
+    expect((await t.data(READS, { id, first: 1000 }, 'halle-admin')).agreementReads).toEqual([]);
   });
 });
 
@@ -258,7 +247,7 @@ describe('an active agreement opens data, at query time', () => {
 
     const { id } = await propose('halle-editor', { indicatorCodes: ['TST1'], breakdowns: null, purpose: 'Kita-Monitoring des Landes' });
     expect((await points('land-analyst')).points).toEqual([]);
-    await data(APPROVE, { id }, 'halle-admin');
+    await t.data(APPROVE, { id }, 'halle-admin');
 
     await points('land-analyst', '2023'); // an earlier, smaller read: one cell
     const opened = await points('land-analyst');
@@ -274,28 +263,28 @@ describe('an active agreement opens data, at query time', () => {
     expect((await points(undefined)).points).toEqual([]);
 
     // The provider sees who read what for which purpose, newest first; the recipient may not list it.
-    const reads = (await data(READS, { id }, 'halle-admin')).agreementReads;
+    const reads = (await t.data(READS, { id }, 'halle-admin')).agreementReads;
     expect(reads.map((r: any) => ({ ...r, readAt: typeof r.readAt }))).toEqual([
       { subject: 'demo:land-analyst', organization: { code: LAND }, readAt: 'string', indicators: [{ code: 'TST1' }], regions: [{ code: '15002' }], cells: 3, purpose: 'Kita-Monitoring des Landes' },
       { subject: 'demo:land-analyst', organization: { code: LAND }, readAt: 'string', indicators: [{ code: 'TST1' }], regions: [{ code: '15002' }], cells: 1, purpose: 'Kita-Monitoring des Landes' },
     ]);
     expect(Date.parse(reads[0].readAt)).toBeGreaterThanOrEqual(Date.parse(reads[1].readAt));
-    expect((await data(READS, { id, first: 1 }, 'halle-editor')).agreementReads.map((r: any) => r.cells)).toEqual([3]);
+    expect((await t.data(READS, { id, first: 1 }, 'halle-editor')).agreementReads.map((r: any) => r.cells)).toEqual([3]);
     expect((await failure(READS, { id }, 'land-admin')).extensions?.code).toBe('FORBIDDEN');
     expect((await failure(READS, { id }, 'land-analyst')).extensions?.code).toBe('FORBIDDEN');
     expect((await failure(READS, { id }, 'magdeburg-viewer')).extensions?.code).toBe('NOT_FOUND');
     expect((await failure(READS, { id }, undefined)).extensions?.code).toBe('NOT_FOUND');
     expect((await failure(READS, { id: 999_999 }, 'halle-admin')).extensions?.code).toBe('NOT_FOUND');
 
-    await data(REVOKE, { id, reason: 'Monitoring beendet' }, 'land-admin');
+    await t.data(REVOKE, { id, reason: 'Monitoring beendet' }, 'land-admin');
     expect((await points('land-analyst')).points).toEqual([]);
     // Reads that opened nothing are not logged.
-    expect((await data(READS, { id }, 'halle-admin')).agreementReads).toHaveLength(2);
+    expect((await t.data(READS, { id }, 'halle-admin')).agreementReads).toHaveLength(2);
   });
 
   it('with RATES_DISCLOSURE_CONTROLLED keeps small counts suppressed and numerators FORBIDDEN', async () => {
     const { id } = await propose('land-admin', { indicatorCodes: ['TST1'], breakdowns: null, detail: 'RATES_DISCLOSURE_CONTROLLED' });
-    await data(APPROVE, { id }, 'halle-admin');
+    await t.data(APPROVE, { id }, 'halle-admin');
     const { points: seen, errors } = await points('land-analyst');
     expect(seen).toEqual([
       { period: '2021', value: null, status: 'Q', symbol: '.', numerator: null, agreementId: id },
@@ -303,7 +292,7 @@ describe('an active agreement opens data, at query time', () => {
       { period: '2023', value: 15, status: 'A', symbol: '', numerator: null, agreementId: id },
     ]);
     expect(errors.map((e: any) => [e.extensions.code, e.path.join('.')])).toEqual([0, 1, 2].map((i) => ['FORBIDDEN', `series.0.points.${i}.numerator`]));
-    await data(REVOKE, { id, reason: 'ersetzt' }, 'halle-admin');
+    await t.data(REVOKE, { id, reason: 'ersetzt' }, 'halle-admin');
     expect((await points('land-analyst')).points).toEqual([]);
   });
 
@@ -313,9 +302,9 @@ describe('an active agreement opens data, at query time', () => {
     const aggregates = await propose('halle-editor', { indicatorCodes: ['TST1'], breakdowns: null, detail: 'AGGREGATES_ONLY' });
     const elsewhere = await propose('halle-editor', { indicatorCodes: ['TST1'], breakdowns: null, regionCodes: ['15084'] });
     for (const { id } of [expired, future, aggregates, elsewhere]) {
-      expect((await data(APPROVE, { id }, 'halle-admin')).approveAgreement.state).toBe('ACTIVE');
+      expect((await t.data(APPROVE, { id }, 'halle-admin')).approveAgreement.state).toBe('ACTIVE');
     }
-    const effective = (await data(`{ agreements(as: RECIPIENT, state: ACTIVE) { id effectiveNow } }`, {}, 'land-analyst')).agreements;
+    const effective = (await t.data(`{ agreements(as: RECIPIENT, state: ACTIVE) { id effectiveNow } }`, {}, 'land-analyst')).agreements;
     expect(effective).toEqual(expect.arrayContaining([
       { id: expired.id, effectiveNow: false },
       { id: future.id, effectiveNow: false },
@@ -323,6 +312,6 @@ describe('an active agreement opens data, at query time', () => {
       { id: elsewhere.id, effectiveNow: true },
     ]));
     expect((await points('land-analyst')).points).toEqual([]);
-    for (const { id } of [expired, future, aggregates, elsewhere]) expect((await data(READS, { id }, 'halle-admin')).agreementReads).toEqual([]);
+    for (const { id } of [expired, future, aggregates, elsewhere]) expect((await t.data(READS, { id }, 'halle-admin')).agreementReads).toEqual([]);
   });
 });

@@ -15,17 +15,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Runs a query (as the public, or as a demo identity) and fails with the errors if there are any. */
-async function data<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<T> {
-  const res = await t.gql<T>(query, variables, as);
-  expect(res.body.errors).toBeUndefined();
-  expect(res.status).toBe(200);
-  return res.body.data!;
-}
-
 describe('regions', () => {
   it('lists the 14 Kreise of Sachsen-Anhalt with official codes, by level and by parent', async () => {
-    const d = await data(`{ byLevel: regions(level: KREIS) { code name level kind } byParent: regions(parentCode: "15") { code } }`);
+    const d = await t.data(`{ byLevel: regions(level: KREIS) { code name level kind } byParent: regions(parentCode: "15") { code } }`);
     expect(d.byLevel.map((r: any) => r.code)).toEqual(KREISE);
     expect(d.byParent.map((r: any) => r.code)).toEqual(KREISE);
     expect(d.byLevel.find((r: any) => r.code === '15002')).toEqual({ code: '15002', name: 'Halle (Saale)', level: 'KREIS', kind: 'KREISFREIE_STADT' });
@@ -33,28 +25,28 @@ describe('regions', () => {
   });
 
   it('finds Gemeinden as descendants of the Land and of their Kreis', async () => {
-    const d = await data(`{ all: regions(level: GEMEINDE, parentCode: "15") { code } blk: regions(level: GEMEINDE, parentCode: "15084") { code name } }`);
+    const d = await t.data(`{ all: regions(level: GEMEINDE, parentCode: "15") { code } blk: regions(level: GEMEINDE, parentCode: "15084") { code name } }`);
     expect(d.all).toHaveLength(gemeindenCsv.length);
     expect(d.blk).toHaveLength(gemeindenCsv.filter((l) => l.split(',')[0].startsWith('15084')).length);
     expect(d.blk.every((r: any) => /^15084\d{3}$/.test(r.code))).toBe(true);
   });
 
   it('navigates parent and children; an unknown code is null, not an error', async () => {
-    const d = await data(`{ region(code: "15084") { name parent { code name parent { code } } children { code } } none: region(code: "99999") { code } }`);
+    const d = await t.data(`{ region(code: "15084") { name parent { code name parent { code } } children { code } } none: region(code: "99999") { code } }`);
     expect(d.region.parent).toEqual({ code: '15', name: 'Sachsen-Anhalt', parent: { code: 'DG' } });
     expect(d.region.children).toHaveLength(33);
     expect(d.none).toBeNull();
   });
 
   it('narrows to a list of codes', async () => {
-    const d = await data(`{ regions(codes: ["15084", "15083", "15002", "nope"]) { code } }`);
+    const d = await t.data(`{ regions(codes: ["15084", "15083", "15002", "nope"]) { code } }`);
     expect(d.regions.map((r: any) => r.code)).toEqual(['15002', '15083', '15084']);
   });
 });
 
 describe('catalogue', () => {
   it('has the education areas A–G with their indicators', async () => {
-    const d = await data(`{ educationAreas { code name indicators { code area { code } } } }`);
+    const d = await t.data(`{ educationAreas { code name indicators { code area { code } } } }`);
     expect(d.educationAreas.map((a: any) => a.code)).toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G']);
     const c = d.educationAreas.find((a: any) => a.code === 'C');
     expect(c.name).toBe('Frühkindliche Bildung');
@@ -67,7 +59,7 @@ describe('catalogue', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const d: any = await data(`query($after: String) { indicators(first: 8, after: $after) { totalCount edges { cursor node { code } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`, { after });
+      const d: any = await t.data(`query($after: String) { indicators(first: 8, after: $after) { totalCount edges { cursor node { code } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`, { after });
       expect(d.indicators.totalCount).toBe(24); // 21 of the reference catalogue + 3 of the model Kommunen
       expect(d.indicators.pageInfo.hasPreviousPage).toBe(after !== null);
       seen.push(...d.indicators.edges.map((e: any) => e.node.code));
@@ -80,7 +72,7 @@ describe('catalogue', () => {
   });
 
   it('filters by area and by text', async () => {
-    const d = await data(`{ c: indicators(areaCode: "G") { totalCount edges { node { code } } } text: indicators(search: "betreuungsquote") { edges { node { code } } } none: indicators(search: "%") { totalCount } }`);
+    const d = await t.data(`{ c: indicators(areaCode: "G") { totalCount edges { node { code } } } text: indicators(search: "betreuungsquote") { edges { node { code } } } none: indicators(search: "%") { totalCount } }`);
     expect(d.c.edges.map((e: any) => e.node.code)).toEqual(['G1', 'G2', 'G3', 'K15083-VHS']);
     expect(d.c.totalCount).toBe(4);
     expect(d.text.edges.map((e: any) => e.node.code)).toEqual(expect.arrayContaining(['C1', 'C2', 'C3']));
@@ -88,7 +80,7 @@ describe('catalogue', () => {
   });
 
   it('looks up one indicator; an unknown code is null', async () => {
-    const d = await data(`{ indicator(code: "C1") { code name unit aggregation periodType levels area { code } owner { code } } none: indicator(code: "Z9") { code } }`);
+    const d = await t.data(`{ indicator(code: "C1") { code name unit aggregation periodType levels area { code } owner { code } } none: indicator(code: "Z9") { code } }`);
     expect(d.indicator).toMatchObject({ code: 'C1', name: 'Betreuungsquote unter 3 Jahren', unit: '%', aggregation: 'RATIO', area: { code: 'C' } });
     expect(d.indicator.levels).toEqual(expect.arrayContaining(['LAND', 'KREIS', 'GEMEINDE']));
     expect(d.none).toBeNull();
@@ -97,7 +89,7 @@ describe('catalogue', () => {
 
 describe('series', () => {
   it('gives the Bund values of the reference (C1 2023 36.4 %, D1 2021/22 6.8 %)', async () => {
-    const d = await data(`{ series(indicatorCodes: ["C1", "D1"], regionCodes: ["DG"]) { indicator { code } periods values } }`);
+    const d = await t.data(`{ series(indicatorCodes: ["C1", "D1"], regionCodes: ["DG"]) { indicator { code } periods values } }`);
     const c1 = d.series.find((s: any) => s.indicator.code === 'C1');
     const d1 = d.series.find((s: any) => s.indicator.code === 'D1');
     expect(c1.values[c1.periods.indexOf('2023')]).toBe(36.4);
@@ -105,7 +97,7 @@ describe('series', () => {
   });
 
   it('returns one series per indicator × region in argument order, columns parallel to points', async () => {
-    const d = await data(`{ series(indicatorCodes: ["C1", "A1"], regionCodes: ["15084", "15"]) {
+    const d = await t.data(`{ series(indicatorCodes: ["C1", "A1"], regionCodes: ["15084", "15"]) {
       indicator { code } region { code } breakdown { code } periods values statuses symbols
       points { period value status symbol confidential numerator denominator releaseState } } }`, undefined, 'statistik-editor');
     expect(d.series.map((s: any) => `${s.indicator.code}/${s.region.code}`)).toEqual(['C1/15084', 'C1/15', 'A1/15084', 'A1/15']);
@@ -122,7 +114,7 @@ describe('series', () => {
   });
 
   it('computes the Land rate from the Kreise as Σnumerator / Σdenominator', async () => {
-    const d = await data(`{ land: series(indicatorCodes: ["C1"], regionCodes: ["15"], from: "2023", to: "2023") { points { value numerator denominator } }
+    const d = await t.data(`{ land: series(indicatorCodes: ["C1"], regionCodes: ["15"], from: "2023", to: "2023") { points { value numerator denominator } }
       kreise: series(indicatorCodes: ["C1"], regionLevel: KREIS, parentCode: "15", from: "2023", to: "2023") { points { value numerator denominator } } }`,
       undefined,
       'statistik-editor', // the owner: numerators are restricted to it (DESIGN §4)
@@ -138,7 +130,7 @@ describe('series', () => {
   });
 
   it('filters periods with from/to by start date, and latest per indicator', async () => {
-    const d = await data(`{ y: series(indicatorCodes: ["A1"], regionCodes: ["15"], from: "2020", to: "2022") { periods }
+    const d = await t.data(`{ y: series(indicatorCodes: ["A1"], regionCodes: ["15"], from: "2020", to: "2022") { periods }
       sy: series(indicatorCodes: ["D1"], regionCodes: ["15"], from: "2015", to: "2017") { periods }
       last: series(indicatorCodes: ["A1", "D1"], regionCodes: ["15", "15084"], latest: 2) { periods } }`);
     expect(d.y[0].periods).toEqual(['2020', '2021', '2022']);
@@ -147,7 +139,7 @@ describe('series', () => {
   });
 
   it('breaks a count down by sex; the parts sum to the total', async () => {
-    const d = await data(`{ series(indicatorCodes: ["D6"], regionCodes: ["15", "15002"], breakdown: { dimension: SEX, codes: ["_T", "F", "M"] }) { region { code } breakdown { dimension code } periods values } }`);
+    const d = await t.data(`{ series(indicatorCodes: ["D6"], regionCodes: ["15", "15002"], breakdown: { dimension: SEX, codes: ["_T", "F", "M"] }) { region { code } breakdown { dimension code } periods values } }`);
     expect(d.series.map((s: any) => `${s.region.code}:${s.breakdown.code}`)).toEqual(['15:_T', '15:F', '15:M', '15002:_T', '15002:F', '15002:M']);
     for (const [total, f, m] of [d.series.slice(0, 3), d.series.slice(3, 6)]) {
       expect(total.breakdown.dimension).toBe('SEX');
@@ -157,19 +149,19 @@ describe('series', () => {
   });
 
   it('without codes, a breakdown gives the total and every part with data', async () => {
-    const d = await data(`{ series(indicatorCodes: ["C6"], regionCodes: ["15"], breakdown: { dimension: SEX }) { breakdown { code } } }`);
+    const d = await t.data(`{ series(indicatorCodes: ["C6"], regionCodes: ["15"], breakdown: { dimension: SEX }) { breakdown { code } } }`);
     expect(d.series.map((s: any) => s.breakdown.code)).toEqual(['_T', 'F', 'M']);
   });
 
   it('reaches series from a region and from an indicator', async () => {
-    const d = await data(`{ region(code: "15083") { series(indicatorCodes: ["C1"], from: "2023", to: "2023") { indicator { code } values } }
+    const d = await t.data(`{ region(code: "15083") { series(indicatorCodes: ["C1"], from: "2023", to: "2023") { indicator { code } values } }
       indicator(code: "C1") { series(regionCodes: ["15083"], from: "2023", to: "2023") { region { code } values } } }`);
     expect(d.region.series[0].values).toEqual(d.indicator.series[0].values);
     expect(d.indicator.series[0].region.code).toBe('15083');
   });
 
   it('carries the status cases of official statistics', async () => {
-    const d = await data(`{ g1: series(indicatorCodes: ["G1"], regionCodes: ["15084"]) { points { value status symbol confidential } }
+    const d = await t.data(`{ g1: series(indicatorCodes: ["G1"], regionCodes: ["15084"]) { points { value status symbol confidential } }
       later: series(indicatorCodes: ["G2"], regionCodes: ["15084"], latest: 1) { points { value status symbol } }
       gem: series(indicatorCodes: ["D1"], regionLevel: GEMEINDE, parentCode: "15084") { points { value status symbol confidential numerator } } }`,
       undefined,
@@ -215,7 +207,7 @@ describe('bad input', () => {
 
   it('admits 100 codes in one list (a whole catalogue at once)', async () => {
     const codes = ['C1', ...Array.from({ length: 99 }, () => 'C1')];
-    const d = await data(`query($c: [String!]!) { series(indicatorCodes: $c, regionCodes: ["15"], latest: 1) { periods } }`, { c: codes });
+    const d = await t.data(`query($c: [String!]!) { series(indicatorCodes: $c, regionCodes: ["15"], latest: 1) { periods } }`, { c: codes });
     expect(d.series).toHaveLength(1);
   });
 

@@ -13,19 +13,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Runs a request and fails with its errors if there are any. */
-async function data<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<T> {
-  const res = await t.gql<T>(query, variables, as);
-  expect(res.body.errors).toBeUndefined();
-  return res.body.data!;
-}
-
 /** Runs a request that must fail with exactly one error and no data; returns the error. */
 async function failure(query: string, variables: Record<string, unknown>, as: string | undefined) {
-  const res = await t.gql(query, variables, as);
-  expect(res.body.errors).toHaveLength(1);
+  const res = await t.failure(query, variables, as);
   expect(res.body.data ?? null).toBeNull();
-  return res.body.errors![0];
+  return res.error;
 }
 
 /** Every row of a table, read by the owner outside any request: what "nothing was written" compares. */
@@ -73,13 +65,13 @@ describe('createOrganization', () => {
   const newOrg = { code: 'landesschulamt-15', name: 'Landesschulamt Sachsen-Anhalt', kind: 'LAND', regionCode: '15' };
 
   it('lets a Land admin create an organization, which is listed from then on', async () => {
-    const created = (await data(CREATE_ORG, { input: newOrg }, 'land-admin')).createOrganization;
+    const created = (await t.data(CREATE_ORG, { input: newOrg }, 'land-admin')).createOrganization;
     expect(created).toEqual({ code: 'landesschulamt-15', name: 'Landesschulamt Sachsen-Anhalt', kind: 'LAND', region: { code: '15', level: 'LAND' } });
-    const listed = (await data(`{ organizations { code } }`)).organizations.map((o: any) => o.code);
+    const listed = (await t.data(`{ organizations { code } }`)).organizations.map((o: any) => o.code);
     expect(listed).toContain('landesschulamt-15');
 
     // A Kommune's organization at Gemeinde level, name trimmed.
-    const gemeinde = (await data(CREATE_ORG, { input: { code: 'bildungsbuero-15084590', name: '  Bildungsbüro Zeitz ', kind: 'KOMMUNE', regionCode: '15084590' } }, 'land-admin'))
+    const gemeinde = (await t.data(CREATE_ORG, { input: { code: 'bildungsbuero-15084590', name: '  Bildungsbüro Zeitz ', kind: 'KOMMUNE', regionCode: '15084590' } }, 'land-admin'))
       .createOrganization;
     expect(gemeinde).toEqual({ code: 'bildungsbuero-15084590', name: 'Bildungsbüro Zeitz', kind: 'KOMMUNE', region: { code: '15084590', level: 'GEMEINDE' } });
   });
@@ -120,7 +112,7 @@ describe('createOrganization', () => {
 
 describe('createIndicator', () => {
   it('lets a Land admin add an indicator for any owner; visibility defaults to the owner only', async () => {
-    const official = (await data(CREATE_INDICATOR, { input: indicator('C7', { ownerCode: 'statistik-15', visibility: 'PUBLIC' }) }, 'land-admin')).createIndicator;
+    const official = (await t.data(CREATE_INDICATOR, { input: indicator('C7', { ownerCode: 'statistik-15', visibility: 'PUBLIC' }) }, 'land-admin')).createIndicator;
     expect(official).toEqual({
       code: 'C7',
       name: 'Kita-Plätze laut Bedarfsplanung',
@@ -142,22 +134,22 @@ describe('createIndicator', () => {
       visibility: 'PUBLIC',
       version: 1,
     });
-    expect((await data(ONE_INDICATOR, { code: 'C7' })).indicator).toEqual(official);
+    expect((await t.data(ONE_INDICATOR, { code: 'C7' })).indicator).toEqual(official);
 
     // Without ownerCode: the admin's own organization; without visibility: OWNER.
-    const own = (await data(CREATE_INDICATOR, { input: indicator('A9', { areaCode: 'A' }) }, 'land-admin')).createIndicator;
+    const own = (await t.data(CREATE_INDICATOR, { input: indicator('A9', { areaCode: 'A' }) }, 'land-admin')).createIndicator;
     expect(own).toMatchObject({ owner: { code: 'ministerium-15' }, visibility: 'OWNER', area: { code: 'A' } });
 
     // For a Kommune as owner, the Land may define the entry but not open the Kommune's data.
-    const forHalle = (await data(CREATE_INDICATOR, { input: indicator('K15002_A', { ownerCode: 'bildungsbuero-15002' }) }, 'land-admin')).createIndicator;
+    const forHalle = (await t.data(CREATE_INDICATOR, { input: indicator('K15002_A', { ownerCode: 'bildungsbuero-15002' }) }, 'land-admin')).createIndicator;
     expect(forHalle).toMatchObject({ owner: { code: 'bildungsbuero-15002' }, visibility: 'OWNER' });
     await refused('indicator', CREATE_INDICATOR, { input: indicator('K15002_B', { ownerCode: 'bildungsbuero-15002', visibility: 'PARTNERS' }) }, 'land-admin', 'FORBIDDEN');
   });
 
   it("lets a Kommune's admin add indicators its own organization owns, and nothing else", async () => {
-    const created = (await data(CREATE_INDICATOR, { input: indicator('K15002_KITA', { visibility: 'PARTNERS', breakdowns: ['AGE_GROUP', 'AGE_GROUP'] }) }, 'halle-admin')).createIndicator;
+    const created = (await t.data(CREATE_INDICATOR, { input: indicator('K15002_KITA', { visibility: 'PARTNERS', breakdowns: ['AGE_GROUP', 'AGE_GROUP'] }) }, 'halle-admin')).createIndicator;
     expect(created).toMatchObject({ code: 'K15002_KITA', owner: { code: 'bildungsbuero-15002' }, visibility: 'PARTNERS', breakdowns: ['AGE_GROUP'], version: 1 });
-    const named = (await data(CREATE_INDICATOR, { input: indicator('K15002_VHS', { ownerCode: 'bildungsbuero-15002', areaCode: 'G', visibility: 'PUBLIC' }) }, 'halle-admin'))
+    const named = (await t.data(CREATE_INDICATOR, { input: indicator('K15002_VHS', { ownerCode: 'bildungsbuero-15002', areaCode: 'G', visibility: 'PUBLIC' }) }, 'halle-admin'))
       .createIndicator;
     expect(named).toMatchObject({ owner: { code: 'bildungsbuero-15002' }, area: { code: 'G' }, visibility: 'PUBLIC' });
 
@@ -200,7 +192,7 @@ describe('createIndicator', () => {
   });
 
   it('takes a weight indicator with WEIGHTED_MEAN', async () => {
-    const created = (await data(CREATE_INDICATOR, { input: indicator('B9', { areaCode: 'B', unit: '%', decimals: 1, aggregation: 'WEIGHTED_MEAN', weightIndicatorCode: 'A1', validMax: 100 }) }, 'land-admin'))
+    const created = (await t.data(CREATE_INDICATOR, { input: indicator('B9', { areaCode: 'B', unit: '%', decimals: 1, aggregation: 'WEIGHTED_MEAN', weightIndicatorCode: 'A1', validMax: 100 }) }, 'land-admin'))
       .createIndicator;
     expect(created).toMatchObject({ aggregation: 'WEIGHTED_MEAN', weightIndicator: { code: 'A1' }, validMin: 0, validMax: 100 });
   });
@@ -212,41 +204,41 @@ describe('createIndicator', () => {
 
 describe('updateIndicator', () => {
   it('versions the definition: a new text increments version, the same text does not', async () => {
-    const before = (await data(ONE_INDICATOR, { code: 'C2' })).indicator;
-    const changed = (await data(UPDATE_INDICATOR, { code: 'C2', input: { definition: 'Neue Definition ab 2025', name: 'Betreuungsquote 3 bis unter 6 Jahre' } }, 'land-admin'))
+    const before = (await t.data(ONE_INDICATOR, { code: 'C2' })).indicator;
+    const changed = (await t.data(UPDATE_INDICATOR, { code: 'C2', input: { definition: 'Neue Definition ab 2025', name: 'Betreuungsquote 3 bis unter 6 Jahre' } }, 'land-admin'))
       .updateIndicator;
     expect(changed).toEqual({ ...before, definition: 'Neue Definition ab 2025', name: 'Betreuungsquote 3 bis unter 6 Jahre', version: before.version + 1 });
-    const same = (await data(UPDATE_INDICATOR, { code: 'C2', input: { definition: 'Neue Definition ab 2025', unit: '%' } }, 'land-admin')).updateIndicator;
+    const same = (await t.data(UPDATE_INDICATOR, { code: 'C2', input: { definition: 'Neue Definition ab 2025', unit: '%' } }, 'land-admin')).updateIndicator;
     expect(same.version).toBe(before.version + 1);
-    const other = (await data(UPDATE_INDICATOR, { code: 'C2', input: { nameEn: 'Childcare rate 3 to 6', decimals: 2, source: 'Statistisches Landesamt' } }, 'land-admin'))
+    const other = (await t.data(UPDATE_INDICATOR, { code: 'C2', input: { nameEn: 'Childcare rate 3 to 6', decimals: 2, source: 'Statistisches Landesamt' } }, 'land-admin'))
       .updateIndicator;
     expect(other).toMatchObject({ nameEn: 'Childcare rate 3 to 6', decimals: 2, source: 'Statistisches Landesamt', version: before.version + 1 });
     // Later reads see the committed change.
-    expect((await data(ONE_INDICATOR, { code: 'C2' })).indicator).toEqual(other);
+    expect((await t.data(ONE_INDICATOR, { code: 'C2' })).indicator).toEqual(other);
   });
 
   it('changes and removes plausibility bounds, and refuses validMin above validMax against the stored bound', async () => {
-    const before = (await data(ONE_INDICATOR, { code: 'C3' })).indicator;
+    const before = (await t.data(ONE_INDICATOR, { code: 'C3' })).indicator;
     expect(before).toMatchObject({ validMin: 0, validMax: 100 });
     await refused('indicator', UPDATE_INDICATOR, { code: 'C3', input: { validMin: 150 } }, 'land-admin', 'BAD_USER_INPUT');
     await refused('indicator', UPDATE_INDICATOR, { code: 'C3', input: { validMin: 5, validMax: 4 } }, 'land-admin', 'BAD_USER_INPUT');
-    const unbounded = (await data(UPDATE_INDICATOR, { code: 'C3', input: { validMin: 150, validMax: null } }, 'land-admin')).updateIndicator;
+    const unbounded = (await t.data(UPDATE_INDICATOR, { code: 'C3', input: { validMin: 150, validMax: null } }, 'land-admin')).updateIndicator;
     expect(unbounded).toMatchObject({ validMin: 150, validMax: null, version: before.version });
   });
 
   it('lets Land admins set the visibility of Land indicators, and only the owner that of a Kommune indicator', async () => {
-    const c4 = (await data(UPDATE_INDICATOR, { code: 'C4', input: { visibility: 'PARTNERS' } }, 'land-admin')).updateIndicator;
+    const c4 = (await t.data(UPDATE_INDICATOR, { code: 'C4', input: { visibility: 'PARTNERS' } }, 'land-admin')).updateIndicator;
     expect(c4.visibility).toBe('PARTNERS');
 
-    await data(CREATE_INDICATOR, { input: indicator('K15002_UPD') }, 'halle-admin');
+    await t.data(CREATE_INDICATOR, { input: indicator('K15002_UPD') }, 'halle-admin');
     // The Land may edit the entry of a Kommune's indicator, but not open its data.
-    const renamed = (await data(UPDATE_INDICATOR, { code: 'K15002_UPD', input: { name: 'Kita-Plätze (Bedarfsplan)' } }, 'land-admin')).updateIndicator;
+    const renamed = (await t.data(UPDATE_INDICATOR, { code: 'K15002_UPD', input: { name: 'Kita-Plätze (Bedarfsplan)' } }, 'land-admin')).updateIndicator;
     expect(renamed).toMatchObject({ name: 'Kita-Plätze (Bedarfsplan)', visibility: 'OWNER' });
     await refused('indicator', UPDATE_INDICATOR, { code: 'K15002_UPD', input: { visibility: 'PUBLIC' } }, 'land-admin', 'FORBIDDEN');
     // Repeating the current visibility is no change of it.
-    expect((await data(UPDATE_INDICATOR, { code: 'K15002_UPD', input: { visibility: 'OWNER', unit: 'places' } }, 'land-admin')).updateIndicator.unit).toBe('places');
+    expect((await t.data(UPDATE_INDICATOR, { code: 'K15002_UPD', input: { visibility: 'OWNER', unit: 'places' } }, 'land-admin')).updateIndicator.unit).toBe('places');
 
-    const opened = (await data(UPDATE_INDICATOR, { code: 'K15002_UPD', input: { visibility: 'PUBLIC' } }, 'halle-admin')).updateIndicator;
+    const opened = (await t.data(UPDATE_INDICATOR, { code: 'K15002_UPD', input: { visibility: 'PUBLIC' } }, 'halle-admin')).updateIndicator;
     expect(opened.visibility).toBe('PUBLIC');
   });
 
@@ -257,7 +249,7 @@ describe('updateIndicator', () => {
     await refused('indicator', UPDATE_INDICATOR, { code: 'C1', input }, 'land-analyst', 'FORBIDDEN');
     await refused('indicator', UPDATE_INDICATOR, { code: 'C1', input }, 'demo-report-key', 'FORBIDDEN');
     await refused('indicator', UPDATE_INDICATOR, { code: 'C1', input }, undefined, 'UNAUTHENTICATED');
-    await data(CREATE_INDICATOR, { input: indicator('K15003_OWN') }, 'land-admin');
+    await t.data(CREATE_INDICATOR, { input: indicator('K15003_OWN') }, 'land-admin');
     await refused('indicator', UPDATE_INDICATOR, { code: 'K15003_OWN', input }, 'halle-admin', 'FORBIDDEN');
   });
 

@@ -32,18 +32,12 @@ let t: TestHub;
 let gemeinden: string[];
 beforeAll(async () => {
   t = await startTestHub();
-  gemeinden = (await data(`{ regions(level: GEMEINDE, parentCode: "15083") { code } }`)).regions.map((r: any) => r.code);
+  gemeinden = (await t.data(`{ regions(level: GEMEINDE, parentCode: "15083") { code } }`)).regions.map((r: any) => r.code);
   expect(gemeinden).toHaveLength(34);
 });
 afterAll(async () => {
   await t?.close();
 });
-
-async function data(query: string, variables?: Record<string, unknown>, as?: string): Promise<any> {
-  const res = await t.gql(query, variables, as);
-  expect(res.body.errors).toBeUndefined();
-  return res.body.data;
-}
 
 const FIELDS = `indicator { code } region { code } breakdown { code } periods values statuses symbols`;
 
@@ -88,7 +82,7 @@ async function collect(as: string | undefined): Promise<{ view: View; differing:
   const differing: string[] = [];
   let reached = 0;
   for (const [, query, variables] of questions()) {
-    const d = await data(query, variables, as);
+    const d = await t.data(query, variables, as);
     for (const s of d.series ?? d.indicator.series) {
       const points: Array<Cell & { period: string; confidential?: boolean }> = s.points
         ? s.points
@@ -197,7 +191,7 @@ describe.each([
   it('(d) is never shown a count below the threshold other than 0', async () => {
     const numerators = new Map<string, number>();
     if (indicators.includes(SSA)) {
-      const d = await data(`{ series(indicatorCodes: ["${SSA}"], regionCodes: ["15002"], breakdown: { dimension: SCHOOL_TYPE }) { breakdown { code } points { period numerator } } }`, {}, 'halle-editor');
+      const d = await t.data(`{ series(indicatorCodes: ["${SSA}"], regionCodes: ["15002"], breakdown: { dimension: SCHOOL_TYPE }) { breakdown { code } points { period numerator } } }`, {}, 'halle-editor');
       for (const s of d.series) for (const p of s.points) numerators.set(key(SSA, '15002', s.breakdown.code, p.period), p.numerator);
     }
     let small = 0;

@@ -24,13 +24,6 @@ const RELEASE = `mutation($input: ReleaseDataInput!) {
 const WITHDRAW = `mutation($id: Int!, $reason: String!) { withdrawRelease(id: $id, reason: $reason) { id cells withdrawnAt withdrawnBy withdrawReason } }`;
 const SSA_2024 = { indicatorCode: SSA, regionCodes: ['15002'], from: '2024/25', to: '2024/25', reason: 'Schuljahr 2024/25 mit dem Landesschulamt abgestimmt' };
 
-/** Runs a request that must succeed and returns its data. */
-async function data<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<T> {
-  const res = await t.gql<T>(query, variables, as);
-  expect(res.body.errors).toBeUndefined();
-  return res.body.data!;
-}
-
 /** Everything a release or withdrawal could write, read as the table owner (past row-level security). */
 async function snapshot() {
   const [row] = await t.database.db.query(`
@@ -52,7 +45,7 @@ async function expectRefused(query: string, variables: Record<string, unknown>, 
 
 /** Halle's SSA cells of one school year as `as` sees them: school type → [value, status], or undefined when absent. */
 async function ssaYear(period: string, as?: string): Promise<Record<string, [number | null, string]> | undefined> {
-  const d = await data(
+  const d = await t.data(
     `query($p: String!) { series(indicatorCodes: ["${SSA}"], regionCodes: ["15002"], from: $p, to: $p, breakdown: { dimension: SCHOOL_TYPE }) { breakdown { code } periods values statuses } }`,
     { p: period },
     as,
@@ -99,7 +92,7 @@ describe('release now, list, withdraw', () => {
   it('releases the draft at once: others see it with the stored pattern, the owner sees every value', async () => {
     expect(await ssaYear('2024/25', 'magdeburg-viewer')).toBeUndefined();
     const started = Date.now();
-    const { releaseData: r } = await data(RELEASE, { input: SSA_2024 }, 'halle-editor');
+    const { releaseData: r } = await t.data(RELEASE, { input: SSA_2024 }, 'halle-editor');
     releaseId = r.id;
     expect(r).toMatchObject({
       cells: 7,
@@ -133,17 +126,17 @@ describe('release now, list, withdraw', () => {
 
   it("lists the organization's releases newest first, for any role of it; others and the public get none of them", async () => {
     const q = `query($code: String) { releases(indicatorCode: $code) { id cells effectiveAt releasedBy reason withdrawnAt indicator { code } } }`;
-    const halle = await data(q, { code: SSA }, 'halle-admin');
+    const halle = await t.data(q, { code: SSA }, 'halle-admin');
     expect(halle.releases.map((r: any) => r.id)).toEqual([releaseId, 13, 10, 7, 3]);
     expect(halle.releases[0]).toMatchObject({ cells: 7, releasedBy: 'demo:halle-editor', reason: SSA_2024.reason, withdrawnAt: null });
     expect(halle.releases.every((r: any) => r.indicator.code === SSA)).toBe(true);
-    const boerde = await data(q, {}, 'boerde-viewer');
+    const boerde = await t.data(q, {}, 'boerde-viewer');
     expect(boerde.releases.map((r: any) => r.id)).toEqual([12, 9, 6, 2]);
     expect(boerde.releases.map((r: any) => r.indicator.code)).toEqual(['K15083-VHS', 'K15083-VHS', 'K15083-VHS', 'K15083-VHS']);
-    expect((await data(q, { code: SSA }, 'magdeburg-viewer')).releases).toEqual([]);
-    expect((await data(q, {}, 'land-admin')).releases).toEqual([]);
-    expect((await data(q, {})).releases).toEqual([]);
-    expect((await data(`{ releases(first: 2) { id } }`, {}, 'halle-editor')).releases.map((r: any) => r.id)).toEqual([releaseId, 13]);
+    expect((await t.data(q, { code: SSA }, 'magdeburg-viewer')).releases).toEqual([]);
+    expect((await t.data(q, {}, 'land-admin')).releases).toEqual([]);
+    expect((await t.data(q, {})).releases).toEqual([]);
+    expect((await t.data(`{ releases(first: 2) { id } }`, {}, 'halle-editor')).releases.map((r: any) => r.id)).toEqual([releaseId, 13]);
     const bad = await t.gql(`{ releases(indicatorCode: "NOPE") { id } }`, {}, 'halle-editor');
     expect(bad.body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     const page = await t.gql(`{ releases(first: 0) { id } }`, {}, 'halle-editor');
@@ -163,7 +156,7 @@ describe('release now, list, withdraw', () => {
   });
 
   it('withdraws: the cells become drafts again, the pattern is cleared, a second withdrawal is CONFLICT', async () => {
-    const { withdrawRelease: w } = await data(WITHDRAW, { id: releaseId, reason: 'Zahl der Gymnasien falsch gemeldet' }, 'halle-admin');
+    const { withdrawRelease: w } = await t.data(WITHDRAW, { id: releaseId, reason: 'Zahl der Gymnasien falsch gemeldet' }, 'halle-admin');
     expect(w).toMatchObject({ id: releaseId, cells: 7, withdrawnBy: 'demo:halle-admin', withdrawReason: 'Zahl der Gymnasien falsch gemeldet' });
     expect(w.withdrawnAt).not.toBeNull();
     expect(await ssaYear('2024/25', 'magdeburg-viewer')).toBeUndefined();
@@ -174,7 +167,7 @@ describe('release now, list, withdraw', () => {
 
   it('withdraws a seeded release: exactly the cells it released', async () => {
     expect(Object.keys((await ssaYear('2023/24', 'magdeburg-viewer'))!)).toHaveLength(7);
-    await data(WITHDRAW, { id: 13, reason: 'Nachmeldung einer Förderschule' }, 'halle-editor');
+    await t.data(WITHDRAW, { id: 13, reason: 'Nachmeldung einer Förderschule' }, 'halle-editor');
     expect(await ssaYear('2023/24', 'magdeburg-viewer')).toBeUndefined();
     expect(Object.keys((await ssaYear('2022/23', 'magdeburg-viewer'))!)).toHaveLength(7);
     const [{ drafts }] = await t.database.db.query(
@@ -188,12 +181,12 @@ describe('release now, list, withdraw', () => {
 describe('release with an embargo', () => {
   it('keeps the cells from others until effectiveAt, then shows them', async () => {
     const effectiveAt = new Date(Date.now() + 3000).toISOString();
-    const { releaseData: r } = await data(RELEASE, { input: { ...SSA_2024, effectiveAt } }, 'halle-editor');
+    const { releaseData: r } = await t.data(RELEASE, { input: { ...SSA_2024, effectiveAt } }, 'halle-editor');
     expect(r.cells).toBe(7);
     expect(r.effectiveAt).toBe(effectiveAt);
     expect(Date.parse(r.effectiveAt)).toBeGreaterThan(Date.parse(r.releasedAt));
     expect(await ssaYear('2024/25', 'magdeburg-viewer')).toBeUndefined();
-    const owner = await data(`{ series(indicatorCodes: ["${SSA}"], regionCodes: ["15002"], from: "2024/25") { points { period releaseState } } }`, {}, 'halle-editor');
+    const owner = await t.data(`{ series(indicatorCodes: ["${SSA}"], regionCodes: ["15002"], from: "2024/25") { points { period releaseState } } }`, {}, 'halle-editor');
     expect(owner.series[0].points).toEqual([{ period: '2024/25', releaseState: 'RELEASED' }]);
 
     while (Date.now() < Date.parse(effectiveAt) + 200) await new Promise((resolve) => setTimeout(resolve, 250));
@@ -205,10 +198,10 @@ describe('release with an embargo', () => {
   it('refuses a second release of the indicator at the same instant (CONFLICT): withdrawal could not tell them apart', async () => {
     const effectiveAt = new Date(Date.now() + 3_600_000).toISOString();
     const kita = { indicatorCode: 'K15084-KITA', from: '2025', to: '2025', effectiveAt, reason: 'Bedarfsplan 2025 beschlossen' };
-    const { releaseData: first } = await data(RELEASE, { input: { ...kita, regionCodes: ['15084'] } }, 'burgenlandkreis-editor');
+    const { releaseData: first } = await t.data(RELEASE, { input: { ...kita, regionCodes: ['15084'] } }, 'burgenlandkreis-editor');
     expect(first.cells).toBe(1);
     await expectRefused(RELEASE, { input: { ...kita, regionCodes: ['15084355'] } }, 'burgenlandkreis-editor', 'CONFLICT');
-    const { releaseData: second } = await data(RELEASE, { input: { ...kita, regionCodes: ['15084355'], effectiveAt: new Date(Date.parse(effectiveAt) + 1000).toISOString() } }, 'burgenlandkreis-editor');
+    const { releaseData: second } = await t.data(RELEASE, { input: { ...kita, regionCodes: ['15084355'], effectiveAt: new Date(Date.parse(effectiveAt) + 1000).toISOString() } }, 'burgenlandkreis-editor');
     expect(second.cells).toBe(1);
   });
 });

@@ -25,14 +25,11 @@ export class RequestTransaction {
    * null (and ends the transaction) when the hub does not know it.
    */
   async openAs(orgCode: string): Promise<{ id: number; kind: string } | null> {
-    let org = null as { id: number; kind: string } | null;
-    await this.open(async (r) => {
-      const rows = await r.query(`SELECT id, kind, set_config('kobi.org_id', id::text, true) AS org FROM organization WHERE code = $1`, [orgCode]);
-      if (rows[0]) org = { id: rows[0].id, kind: rows[0].kind };
-    });
-    if (!org) await this.finish(false);
-    return org;
+    await this.open(orgCode);
+    if (!this.org) await this.finish(false);
+    return this.org ?? null;
   }
+  private org?: { id: number; kind: string };
 
   /**
    * Runs one statement of the request and resolves with its rows (RETURNING rows for writes).
@@ -64,23 +61,35 @@ export class RequestTransaction {
     const runner = this.runner ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
     if (!runner) return;
     try {
-      if (runner.isTransactionActive) {
-        if (commit) await runner.commitTransaction();
-        else await runner.rollbackTransaction();
-      }
+      await runner.query(commit ? 'COMMIT' : 'ROLLBACK'); // COMMIT of a failed transaction rolls back
     } finally {
       await runner.release();
     }
   }
 
-  private open(init?: (r: QueryRunner) => Promise<void>): Promise<QueryRunner> {
+  /**
+   * Begins the transaction and switches to APP_ROLE in as few round trips as the protocol allows
+   * (they are most of the fixed cost of a small request): the public in one simple-protocol
+   * message; a member in two, the organization lookup setting `kobi.org_id` and the role itself.
+   * The transaction is managed here by hand (not with TypeORM's transaction API) for that reason.
+   */
+  private open(orgCode?: string): Promise<QueryRunner> {
     this.opening ??= (async () => {
       const runner = this.db.createQueryRunner();
       try {
-        await runner.startTransaction();
-        if (init) await init(runner);
-        await runner.query(`SET LOCAL ROLE ${APP_ROLE}`);
+        if (orgCode === undefined) {
+          await runner.query(`BEGIN; SET LOCAL ROLE ${APP_ROLE}`);
+        } else {
+          await runner.query('BEGIN');
+          const [row] = await runner.query(
+            `SELECT id, kind, set_config('kobi.org_id', id::text, true) AS org, set_config('role', '${APP_ROLE}', true) AS role
+             FROM organization WHERE code = $1`,
+            [orgCode],
+          );
+          if (row) this.org = { id: row.id, kind: row.kind };
+        }
       } catch (err) {
+        await runner.query('ROLLBACK').catch(() => undefined);
         await runner.release();
         throw err;
       }

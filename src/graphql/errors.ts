@@ -51,6 +51,13 @@ export function createErrorFormatter(log: Logger) {
   };
 }
 
+/** Text input that must say something: trimmed, or BAD_USER_INPUT naming the argument. */
+export function requiredText(argument: string, text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) throw badInput(`"${argument}" must not be blank`, { argument });
+  return trimmed;
+}
+
 /** A row the viewer cannot see, or that does not exist: the two are indistinguishable (DESIGN §5). */
 export const notFound = (what: string) => new HubError('NOT_FOUND', `${what} not found`);
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { expect } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 import { createAuthentication } from '../../src/access/auth';
@@ -25,6 +26,10 @@ export interface TestHub {
   tokens: Record<string, string>;
   /** POSTs a GraphQL request to the real HTTP server, as the public or as a demo identity. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<GraphQLResponse<T>>;
+  /** Like `gql`, for a request that must succeed: fails the test on any error; returns `data`. */
+  data<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<T>;
+  /** Like `gql`, for a request that must fail with exactly one error; returns the response. */
+  failure(query: string, variables?: Record<string, unknown>, as?: string): Promise<GraphQLResponse & { error: NonNullable<GraphQLResponse['body']['errors']>[number] }>;
   close(): Promise<void>;
 }
 
@@ -37,19 +42,31 @@ export async function startTestHub(): Promise<TestHub> {
   const tokens = await demo!.tokens();
   const port = await hub.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
+  const gql = async (query: string, variables?: Record<string, unknown>, as?: string) => {
+    const res = await fetch(`${baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, body: await res.json() };
+  };
   return {
     database,
     hub,
     baseUrl,
     dataDir,
     tokens,
-    async gql(query, variables, as) {
-      const res = await fetch(`${baseUrl}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: res.status, body: await res.json() };
+    gql,
+    async data(query, variables, as) {
+      const res = await gql(query, variables, as);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.status).toBe(200);
+      return res.body.data;
+    },
+    async failure(query, variables, as) {
+      const res = await gql(query, variables, as);
+      expect(res.body.errors).toHaveLength(1);
+      return { ...res, error: res.body.errors![0] };
     },
     async close() {
       await hub.close();

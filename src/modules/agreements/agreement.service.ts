@@ -3,7 +3,7 @@ import { requireMember, requireRole } from '../../access/permissions';
 import { isMember, orgIdOf, Role } from '../../access/viewer';
 import { inKeyOrder } from '../../graphql/batch';
 import type { RequestContext } from '../../graphql/context';
-import { badInput, conflict, forbidden, notFound } from '../../graphql/errors';
+import { badInput, conflict, forbidden, notFound, requiredText } from '../../graphql/errors';
 import { codeList, resolveCodes } from '../series/series.service';
 import { AgreementRead } from './agreement-read.entity';
 import { DataSharingAgreement } from './agreement.entity';
@@ -29,13 +29,6 @@ const READ_COLUMNS = `r.id, r.agreement_id AS "agreementId", r.read_at AS "readA
   r.indicator_ids AS "indicatorIds", r.region_ids AS "regionIds", r.cells, r.purpose`;
 
 const MAX_READS = 1000;
-
-/** Text that must say something: trimmed, or BAD_USER_INPUT naming the argument. */
-function required(argument: string, text: string): string {
-  const trimmed = text.trim();
-  if (!trimmed) throw badInput(`"${argument}" must not be blank`, { argument });
-  return trimmed;
-}
 
 /**
  * Data-sharing agreements (DESIGN §3) and their read log. Row-level security already limits
@@ -95,8 +88,8 @@ export const AgreementService = {
    */
   async propose(ctx: RequestContext, input: ProposeAgreementInput): Promise<DataSharingAgreement> {
     const member = requireRole(ctx, Role.EDITOR);
-    const purpose = required('purpose', input.purpose);
-    const legalBasis = required('legalBasis', input.legalBasis);
+    const purpose = requiredText('purpose', input.purpose);
+    const legalBasis = requiredText('legalBasis', input.legalBasis);
     const list = (argument: string, codes: string[] | null | undefined) => (codes === undefined || codes === null ? null : codeList(ctx, argument, codes));
     const indicatorCodes = list('indicatorCodes', input.indicatorCodes);
     const areaCodes = list('areaCodes', input.areaCodes);
@@ -153,12 +146,12 @@ export const AgreementService = {
 
   /** PROPOSED → REJECTED, by an admin of the provider, with a reason. */
   reject(ctx: RequestContext, id: number, reason: string): Promise<DataSharingAgreement> {
-    return decide(ctx, id, AgreementState.REJECTED, required('reason', reason));
+    return decide(ctx, id, AgreementState.REJECTED, requiredText('reason', reason));
   },
 
   /** PROPOSED or ACTIVE → REVOKED, by an admin of either side, with a reason; the agreement stops opening data at once. */
   async revoke(ctx: RequestContext, id: number, reason: string): Promise<DataSharingAgreement> {
-    const why = required('reason', reason);
+    const why = requiredText('reason', reason);
     const member = requireMember(ctx);
     const agreement = await visibleForChange(ctx, id);
     requireRole(ctx, Role.ADMIN);

@@ -1,5 +1,4 @@
 import { Field, InputType } from 'type-graphql';
-import { badInput } from '../../graphql/errors';
 import { OrganizationKind } from './organization.entity';
 
 @InputType({ description: 'A new organization: a body of the Land or of the Bund, or the Bildungsbüro of a Kommune.' })
@@ -17,12 +16,3 @@ export class CreateOrganizationInput {
   regionCode: string;
 }
 
-/**
- * Text input that must say something: trimmed, or BAD_USER_INPUT naming the argument. Shared by
- * the catalogue mutations (organizations and indicators).
- */
-export function requiredText(argument: string, text: string): string {
-  const trimmed = text.trim();
-  if (!trimmed) throw badInput(`"${argument}" must not be blank`, { argument });
-  return trimmed;
-}

@@ -1,10 +1,10 @@
 import { requireLandAdmin } from '../../access/permissions';
 import type { RequestContext } from '../../graphql/context';
 import { inKeyOrder } from '../../graphql/batch';
-import { badInput, conflict } from '../../graphql/errors';
+import { badInput, conflict, requiredText } from '../../graphql/errors';
 import { RegionLevel } from '../regions/region.enums';
 import { Organization, OrganizationKind } from './organization.entity';
-import { requiredText, type CreateOrganizationInput } from './organization.inputs';
+import type { CreateOrganizationInput } from './organization.inputs';
 
 const COLUMNS = `o.id, o.code, o.name, o.kind, o.region_id AS "regionId"`;
 const toOrganization = (row: object): Organization => Object.assign(new Organization(), row);

@@ -2,7 +2,7 @@ import { requireMember, requireRole } from '../../access/permissions';
 import { changeReleasedCells } from '../../access/suppression.service';
 import { orgIdOf, Role } from '../../access/viewer';
 import type { RequestContext } from '../../graphql/context';
-import { badInput, conflict, notFound } from '../../graphql/errors';
+import { badInput, conflict, notFound, requiredText } from '../../graphql/errors';
 import type { Indicator } from '../indicators/indicator.entity';
 import { SeriesService } from '../series/series.service';
 import { DataRelease } from './release.entity';
@@ -14,13 +14,6 @@ const COLUMNS = `r.id, r.owner_org_id AS "ownerOrgId", r.indicator_id AS "indica
   r.withdraw_reason AS "withdrawReason"`;
 const toRelease = (row: object): DataRelease => Object.assign(new DataRelease(), row);
 const MAX_PAGE = 500;
-
-/** A required free text (a reason): trimmed; blank → BAD_USER_INPUT naming the argument. */
-function requiredText(argument: string, text: string): string {
-  const trimmed = text.trim();
-  if (!trimmed) throw badInput(`"${argument}" must not be blank`, { argument });
-  return trimmed;
-}
 
 /** An indicator by catalogue code; unknown → BAD_USER_INPUT naming the argument. */
 async function indicatorByCode(ctx: RequestContext, code: string): Promise<Indicator> {
