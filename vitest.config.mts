@@ -7,7 +7,8 @@ export default defineConfig({
   resolve: {
     // One copy of graphql-js: vitest could otherwise load its ESM and CommonJS builds side by side
     // ("Cannot use GraphQLObjectType from another module or realm", DESIGN §9).
-    alias: { graphql: require.resolve('graphql') },
+    // graphql-query-complexity's ESM build would import the ESM graphql: take its CommonJS build.
+    alias: { graphql: require.resolve('graphql'), 'graphql-query-complexity': require.resolve('graphql-query-complexity') },
   },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'seeds/**/*.test.ts'],

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +25,7 @@ import { hubSchema } from '../src/graphql/schema';
 import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
 import { seedDemoData } from '../seeds/seed';
+import { countStatements, listen, table, UsageError } from './support';
 
 /**
  * `npm run bench [-- --iterations N]`: the hot path of DESIGN §6 — the series of every Kreis of
@@ -48,8 +48,6 @@ import { seedDemoData } from '../seeds/seed';
 
 const WARMUP = 5;
 const LAND = '15';
-/** What counts as a statement at the driver (not BEGIN/SET/SHOW or other session chatter). */
-const STATEMENT = /^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b/i;
 /** The identity of the analyst sides (DESIGN §5): a viewer of the Land's ministry. */
 const ANALYST = 'land-analyst';
 /** The issue's target for the cost of the access rules: hub / no-rules baseline, median to median. */
@@ -89,9 +87,6 @@ interface Timing {
   body: string;
 }
 
-/** A wrong command line: reported in one line, without a stack. */
-class UsageError extends Error {}
-
 function parseIterations(): number {
   let raw: string;
   try {
@@ -125,28 +120,6 @@ function graphqlCells(body: string, count: (s: Record<string, any>) => number): 
   return (json.data.series as Array<Record<string, any>>).reduce((n, s) => n + count(s), 0);
 }
 
-/**
- * Runs `fn` while counting what every pg client sends: statements (STATEMENT) and all round trips
- * (also BEGIN, SET LOCAL ROLE, COMMIT). The hook is gone afterwards.
- */
-async function countStatements(fn: () => Promise<unknown>): Promise<{ statements: number; roundTrips: number }> {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const original = proto.query;
-  const counted = { statements: 0, roundTrips: 0 };
-  proto.query = function (this: unknown, config: unknown, ...rest: unknown[]) {
-    const text = typeof config === 'string' ? config : (config as { text?: string } | null)?.text;
-    if (text) counted.roundTrips++;
-    if (text && STATEMENT.test(text)) counted.statements++;
-    return original.call(this, config, ...rest);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.query = original;
-  }
-  return counted;
-}
-
 /** The baseline server: read the ids, run the one statement, `JSON.stringify` the rows. */
 async function startRawServer(pool: pg.Pool): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer(async (req, res) => {
@@ -161,19 +134,6 @@ async function startRawServer(pool: pg.Pool): Promise<{ url: string; close(): Pr
     }
   });
   return listen(server, '/raw');
-}
-
-/** A server of the bench on a free loopback port; `close` also drops kept-alive connections. */
-async function listen(server: http.Server, pathname: string): Promise<{ url: string; close(): Promise<void> }> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${pathname}`,
-    close: () =>
-      new Promise((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections(); // fetch keeps connections alive; close would wait for them
-      }),
-  };
 }
 
 /** The two exports of src/access/observation-access.ts that the no-rules baseline takes out. */
@@ -248,12 +208,6 @@ function percentile(sorted: number[], p: number): number {
 function summarize(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
   return { median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0] };
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 async function main(): Promise<number> {

@@ -26,6 +26,25 @@ export interface Config {
   demoMode: boolean;
   /** Counts below this are suppressed for audiences without a right to them (`DISCLOSURE_THRESHOLD`, default 3). */
   disclosureThreshold: number;
+  /**
+   * Most cells (indicators × regions × periods × breakdown codes) one request's series may ask
+   * for (`QUERY_MAX_CELLS`, default 250,000). The default admits a bulk pull of 100,000 values
+   * even when it gives no period bounds: the estimate then counts every period since 2000 (28
+   * years in 2026), almost twice the 15 years of data the benchmark holds.
+   */
+  maxCells: number;
+  /** Most cost points a GraphQL document may add up to, lists multiplying (`QUERY_MAX_COST`, default 20,000; src/graphql/limits.ts). */
+  maxCost: number;
+  /** Deepest selection nesting (`QUERY_MAX_DEPTH`, default 10). */
+  maxDepth: number;
+  /** Most aliases in one document (`QUERY_MAX_ALIASES`, default 30). */
+  maxAliases: number;
+  /** Most directives in one document (`QUERY_MAX_DIRECTIVES`, default 30). */
+  maxDirectives: number;
+  /** Most lexical tokens in one document (`QUERY_MAX_TOKENS`, default 5,000): long code lists belong in variables. */
+  maxTokens: number;
+  /** `NODE_ENV=production`: validation errors carry no "Did you mean …" suggestions of schema names. */
+  hideSuggestions: boolean;
 }
 
 export interface OidcConfig {
@@ -96,6 +115,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oidc,
     demoMode,
     disclosureThreshold: integer(env, 'DISCLOSURE_THRESHOLD', 3, 1, 100),
+    maxCells: integer(env, 'QUERY_MAX_CELLS', 250_000, 1, 100_000_000),
+    maxCost: integer(env, 'QUERY_MAX_COST', 20_000, 100, 100_000_000),
+    maxDepth: integer(env, 'QUERY_MAX_DEPTH', 10, 3, 100),
+    maxAliases: integer(env, 'QUERY_MAX_ALIASES', 30, 0, 10_000),
+    maxDirectives: integer(env, 'QUERY_MAX_DIRECTIVES', 30, 0, 10_000),
+    maxTokens: integer(env, 'QUERY_MAX_TOKENS', 5_000, 100, 1_000_000),
+    hideSuggestions: env.NODE_ENV === 'production',
   };
 }
 

@@ -6,9 +6,11 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Authenticator } from './access/auth';
 import type { DemoIssuer } from './access/demo';
+import { exportRouter } from './export/export.router';
 import { createContext, type HubDeps, type RequestContext } from './graphql/context';
 import { createErrorFormatter } from './graphql/errors';
 import { graphiqlHandler } from './graphql/graphiql';
+import { queryLimits } from './graphql/limits';
 import { hubSchema } from './graphql/schema';
 
 export interface Hub {
@@ -33,8 +35,11 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const schema = hubSchema();
+  const { plugin: costLimit, ...limits } = queryLimits(schema, deps.config); // README "Limits"
   const apollo = new ApolloServer<RequestContext>({
-    schema: hubSchema(),
+    schema,
+    ...limits,
     introspection: true, // analysts explore the schema in GraphiQL; the data is guarded, not the shape
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
@@ -48,6 +53,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
       // The hub sets no cache hints; the default plugin would wrap every field resolver, leaves
       // included, which DESIGN §6 rules out for the hot path.
       ApolloServerPluginCacheControlDisabled(),
+      costLimit,
       {
         // Ends the request's transaction before the response leaves: a mutation's writes are
         // acknowledged only once committed, and a failed mutation leaves nothing behind.
@@ -89,6 +95,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
     });
   }
   app.get('/', (_req, res) => res.redirect('/graphiql'));
+  app.use('/export', exportRouter(deps)); // README "Exports"
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

@@ -192,10 +192,12 @@ describe('bad proposals', () => {
     await refused('halle-editor', { providerCode: MAGDEBURG }, 'FORBIDDEN');
   });
 
-  it('pages the read log within 1…1000', async () => {
+  it('pages the read log within 1…200', async () => {
     const { id } = await propose('halle-editor');
-    for (const first of [0, 1001]) expect((await failure(READS, { id, first }, 'halle-admin')).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
-    expect((await t.data(READS, { id, first: 1000 }, 'halle-admin')).agreementReads).toEqual([]);
+    // A small selection, so that the argument check, not the query cost limit, is what answers.
+    const cheap = `query($id: Int!, $first: Int) { agreementReads(agreementId: $id, first: $first) { cells } }`;
+    for (const first of [0, 201]) expect((await failure(cheap, { id, first }, 'halle-admin')).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
+    expect((await t.data(READS, { id, first: 200 }, 'halle-admin')).agreementReads).toEqual([]);
   });
 });
 

@@ -11,6 +11,13 @@ import { createLoaders, type Loaders } from './loaders';
 export interface HubSettings {
   maxCodesPerList: number;
   disclosureThreshold: number;
+  maxCells: number;
+  maxCost: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  hideSuggestions: boolean;
 }
 
 /** What the request context needs from the running hub. */

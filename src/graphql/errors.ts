@@ -41,6 +41,12 @@ export const badInput = (message: string, extra?: Record<string, unknown>) => ne
 export function createErrorFormatter(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
+    // A limit rule's HubError (src/graphql/limits.ts) arrives wrapped in Apollo's validation
+    // error, whose code GRAPHQL_VALIDATION_FAILED overrides ours: the HubError's code wins.
+    if (error instanceof GraphQLError && error.originalError instanceof HubError && error.originalError !== original) {
+      const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions: { ...extensions, ...error.originalError.extensions } };
+    }
     const code = formatted.extensions?.code as string | undefined;
     if (original instanceof HubError || (code && code !== 'INTERNAL_SERVER_ERROR' && (ERROR_CODES as readonly string[]).includes(code))) {
       const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};

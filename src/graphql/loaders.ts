@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { loadGrants, type Grant } from '../access/observation-access';
+import { AggregationService, type AncestorLevelKey } from '../modules/analytics/aggregation.service';
 import type { DataSharingAgreement } from '../modules/agreements/agreement.entity';
 import { AgreementService } from '../modules/agreements/agreement.service';
 import { IndicatorService } from '../modules/indicators/indicator.service';
@@ -23,6 +24,10 @@ export function createLoaders(ctx: RequestContext) {
     regionsById: new DataLoader<number, Region | null>((ids) => RegionService.byIds(ctx, ids)),
     regionsByCode: new DataLoader<string, Region | null>((codes) => RegionService.byCodes(ctx, codes)),
     regionsByParentId: new DataLoader<number, Region[]>((ids) => RegionService.childrenOf(ctx, ids)),
+    /** Key: an ancestor and a level; the regions of that level below it, by code (aggregates and comparisons). */
+    regionsByAncestorLevel: new DataLoader<AncestorLevelKey, Region[], string>((keys) => AggregationService.descendantsAtLevel(ctx, keys), {
+      cacheKeyFn: (k) => `${k.ancestorId}|${k.level}`,
+    }),
     indicatorsById: new DataLoader<number, Indicator | null>((ids) => IndicatorService.byIds(ctx, ids)),
     indicatorsByCode: new DataLoader<string, Indicator | null>((codes) => IndicatorService.byCodes(ctx, codes)),
     indicatorsByAreaCode: new DataLoader<string, Indicator[]>((codes) => IndicatorService.byAreaCodes(ctx, codes)),

@@ -3,14 +3,16 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildSchemaSync } from 'type-graphql';
 import { fieldRuleChecker } from '../access/field-rules';
 import { AgreementReadResolver, AgreementResolver, AgreementScopeResolver } from '../modules/agreements/agreement.resolver';
+import { AggregateResolver, SeriesComparisonResolver } from '../modules/analytics/analytics.resolver';
 import { ApiKeyResolver } from '../modules/api-keys/api-key.resolver';
+import { BreakdownCodeResolver } from '../modules/indicators/breakdown-code';
 import { EducationAreaResolver, IndicatorConnectionResolver, IndicatorResolver } from '../modules/indicators/indicator.resolver';
 import { OrganizationResolver } from '../modules/organizations/organization.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
 import { ReleaseResolver } from '../modules/releases/release.resolver';
 import { ObservationResolver, SeriesResolver } from '../modules/series/series.resolver';
 
-export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, IndicatorConnectionResolver, EducationAreaResolver, SeriesResolver, ObservationResolver, ApiKeyResolver, AgreementResolver, AgreementScopeResolver, AgreementReadResolver, ReleaseResolver] as const;
+export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, IndicatorConnectionResolver, EducationAreaResolver, SeriesResolver, ObservationResolver, ApiKeyResolver, AgreementResolver, AgreementScopeResolver, AgreementReadResolver, ReleaseResolver, AggregateResolver, SeriesComparisonResolver, BreakdownCodeResolver] as const;
 
 let schema: GraphQLSchema | undefined;
 

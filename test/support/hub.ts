@@ -14,7 +14,17 @@ export interface GraphQLResponse<T = any> {
 }
 
 /** The settings the tests run with (the defaults of src/config.ts). */
-export const TEST_SETTINGS: HubSettings = { maxCodesPerList: 500, disclosureThreshold: 3 };
+export const TEST_SETTINGS: HubSettings = {
+  maxCodesPerList: 500,
+  disclosureThreshold: 3,
+  maxCells: 250_000,
+  maxCost: 20_000,
+  maxDepth: 10,
+  maxAliases: 30,
+  maxDirectives: 30,
+  maxTokens: 5_000,
+  hideSuggestions: false,
+};
 
 export interface TestHub {
   database: TestDatabase;
@@ -33,12 +43,15 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-/** The real hub (same server code as `npm start`) on a free loopback port, over this file's own database. */
-export async function startTestHub(): Promise<TestHub> {
+/**
+ * The real hub (same server code as `npm start`) on a free loopback port, over this file's own
+ * database; `settings` overrides some of TEST_SETTINGS (e.g. a small cell limit).
+ */
+export async function startTestHub(settings: Partial<HubSettings> = {}): Promise<TestHub> {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-test-hub-'));
   const { auth, demo } = await createAuthentication({ demoMode: true, dataDir, db: database.db, log: silentLogger });
-  const hub = await createHub({ db: database.db, log: silentLogger, config: TEST_SETTINGS, auth, demo });
+  const hub = await createHub({ db: database.db, log: silentLogger, config: { ...TEST_SETTINGS, ...settings }, auth, demo });
   const tokens = await demo!.tokens();
   const port = await hub.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -28,7 +28,8 @@ const changed = (update: string) => `${update} RETURNING ${COLUMNS}`;
 const READ_COLUMNS = `r.id, r.agreement_id AS "agreementId", r.read_at AS "readAt", r.subject, r.organization_id AS "organizationId",
   r.indicator_ids AS "indicatorIds", r.region_ids AS "regionIds", r.cells, r.purpose`;
 
-const MAX_READS = 1000;
+/** Largest page of the read log: a full page with its nested lists stays within the default query cost limit. */
+const MAX_READS = 200;
 
 /**
  * Data-sharing agreements (DESIGN §3) and their read log. Row-level security already limits
@@ -65,7 +66,7 @@ export const AgreementService = {
   /**
    * The reads an agreement opened, newest first. Only the provider's organization lists them
    * (it is their data whose use is made visible): the recipient gets FORBIDDEN, anyone else
-   * NOT_FOUND. `first` must be 1…1000.
+   * NOT_FOUND. `first` must be 1…200.
    */
   async reads(ctx: RequestContext, agreementId: number, first: number): Promise<AgreementRead[]> {
     if (first < 1 || first > MAX_READS) throw badInput(`"first" must be between 1 and ${MAX_READS}`, { argument: 'first' });

@@ -91,7 +91,7 @@ export class AgreementReadsArgs {
   @Field(() => Int, { description: 'Id of the agreement whose reads to list.' })
   agreementId: number;
 
-  @Field(() => Int, { defaultValue: 100, description: 'How many reads to return, newest first; 1 to 1000.' })
+  @Field(() => Int, { defaultValue: 100, description: 'How many reads to return, newest first; 1 to 200.' })
   first: number;
 }
 

@@ -1,8 +1,8 @@
 import { cellAccess, logAgreementReads, observationFilter } from '../../access/observation-access';
 import { groupBy, inKeyOrder } from '../../graphql/batch';
 import type { RequestContext } from '../../graphql/context';
-import { badInput } from '../../graphql/errors';
-import { BREAKDOWN_CODES, BreakdownDimension, TOTAL_CODE } from '../indicators/indicator.enums';
+import { badInput, HubError } from '../../graphql/errors';
+import { BREAKDOWN_CODES, BreakdownDimension, PeriodType, TOTAL_CODE } from '../indicators/indicator.enums';
 import type { Indicator } from '../indicators/indicator.entity';
 import type { Region } from '../regions/region.entity';
 import { RegionService } from '../regions/region.service';
@@ -36,6 +36,37 @@ export interface ObservationDetails {
 
 const CODE_PATTERN = /^[A-Za-z0-9_]{1,16}$/;
 const MAX_LATEST = 100;
+/** The cell estimate's horizon for a window without `from` (or `to`): periods from 2000 up to the end of next year. */
+const HORIZON_FIRST_YEAR = 2000;
+/** The cell estimate's number of parts of a dimension whose code list is open (AGE_GROUP, SCHOOL_TYPE), the total included. */
+const OPEN_CODE_LIST_ESTIMATE = 10;
+/** Month and day on which each period type's periods start (period.ts); a Stichtag is counted once per year. */
+const PERIOD_START: Record<PeriodType, string> = { YEAR: '01-01', SCHOOL_YEAR: '08-01', STICHTAG: '01-01' };
+
+/**
+ * How many periods of `type` a window can return (an upper bound, except for Stichtage: any
+ * number of reference dates may fall in a year; they are estimated at one per year spanned).
+ * Unbounded sides stop at the horizon: 1 Jan 2000 and 31 Dec of next year.
+ */
+function periodCount(type: PeriodType, window: SeriesWindow): number {
+  const from = window.fromStart ?? `${HORIZON_FIRST_YEAR}-01-01`;
+  const to = window.toEnd ?? `${new Date().getUTCFullYear() + 1}-12-31`;
+  let n = 0;
+  if (type === PeriodType.STICHTAG) n = Number(to.slice(0, 4)) - Number(from.slice(0, 4)) + 1;
+  else {
+    for (let y = Number(from.slice(0, 4)); y <= Number(to.slice(0, 4)); y++) {
+      const start = `${y}-${PERIOD_START[type]}`;
+      if (start >= from && start <= to) n++;
+    }
+  }
+  return window.latest === null ? n : Math.min(n, window.latest);
+}
+
+/** How many series one indicator × region pair yields: 1 without a breakdown, else the codes asked for (all known ones without a list). */
+function partCount(window: SeriesWindow): number {
+  if (!window.breakdown) return 1;
+  return window.breakdown.codes?.length ?? BREAKDOWN_CODES[window.breakdown.dimension]?.length ?? OPEN_CODE_LIST_ESTIMATE;
+}
 
 /** Removes duplicates and checks the size limit of a code list argument (BAD_USER_INPUT). */
 export function codeList(ctx: RequestContext, name: string, codes: string[]): string[] {
@@ -125,6 +156,8 @@ export const SeriesService = {
    * with no visible cell is an empty series (a stable shape for dashboards).
    */
   async fetchBatch(ctx: RequestContext, keys: readonly SeriesKey[]): Promise<TimeSeries[][]> {
+    const allIndicators = await ctx.loaders.indicatorsById.loadMany([...new Set(keys.flatMap((k) => k.indicatorIds))]);
+    SeriesService.checkCells(ctx, keys, new Map((allIndicators as Indicator[]).map((i) => [i.id, i])));
     const results = new Map<SeriesKey, TimeSeries[]>();
     for (const group of groupBy(keys, (k) => k.window.key).values()) {
       const { window } = group[0];
@@ -135,6 +168,25 @@ export const SeriesService = {
       for (const key of group) results.set(key, SeriesService.assemble(key, window, cells));
     }
     return keys.map((k) => results.get(k)!);
+  },
+
+  /**
+   * The cell limit (README "Limits"): the cells a batch asks for, summed over its keys, so that
+   * nested series (14 Kreise × `Region.series`) count together like one `series` query. Per key:
+   * Σ over its indicators of periods (of the indicator's period type, see periodCount) × regions
+   * × breakdown parts. More than `maxCells` → QUERY_TOO_COMPLEX before the series statement runs.
+   * The indicators were loaded by the resolvers that made the keys, so this costs no statement.
+   */
+  checkCells(ctx: RequestContext, keys: readonly SeriesKey[], indicators: Map<number, Indicator>): void {
+    let cells = 0;
+    for (const key of keys) {
+      const periods = key.indicatorIds.reduce((sum, id) => sum + periodCount(indicators.get(id)!.periodType, key.window), 0);
+      cells += periods * key.regionIds.length * partCount(key.window);
+    }
+    const limit = ctx.config.maxCells;
+    if (cells > limit) {
+      throw new HubError('QUERY_TOO_COMPLEX', `the request asks for about ${cells} cells; at most ${limit} are allowed (page by indicator, region or period range)`, { cells, limit });
+    }
   },
 
   /**

@@ -1,0 +1,58 @@
+import type { ServerResponse } from 'node:http';
+import express from 'express';
+import { GraphQLError } from 'graphql';
+import type { Authenticator } from '../access/auth';
+import { createContext, type HubDeps, type RequestContext } from '../graphql/context';
+import { createErrorFormatter } from '../graphql/errors';
+import { CSV_FORMATS, writeCsv, type CsvFormat } from './csv.writer';
+import { parseExportArgs } from './export-args';
+import { ClientGone, resolveSelection, type ExportSelection } from './export-source';
+import { writeJsonStat } from './jsonstat.writer';
+import { writeXlsx } from './xlsx.writer';
+
+/** HTTP status of an export error by its code; anything else is 500. */
+const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, QUERY_TOO_COMPLEX: 413 };
+
+type Writer = (ctx: RequestContext, sel: ExportSelection, res: ServerResponse, options: Record<string, string>) => Promise<void>;
+
+/**
+ * The export endpoints beside /graphql (README "Exports"): the `series` query's arguments as
+ * query parameters, the same authentication, request transaction and SeriesService (so the same
+ * validation and access rules), written as CSV, JSON-stat 2.0 or XLSX. Errors before the first
+ * byte are GraphQL-shaped JSON (`{ errors: [{ message, extensions: { code } }] }`) with an HTTP
+ * status; an error after it can only cut the response off (logged), as the status is already sent.
+ */
+export function exportRouter(deps: HubDeps & { auth: Authenticator }): express.Router {
+  const formatError = createErrorFormatter(deps.log);
+  const handle = (writer: Writer, formatOptions: Record<string, readonly string[]> = {}): express.RequestHandler =>
+    async (req, res) => {
+      let ctx: RequestContext | undefined;
+      try {
+        const credentials = await deps.auth.authenticate(req.headers.authorization);
+        const args = parseExportArgs(req.query as Record<string, string | string[]>, formatOptions);
+        ctx = await createContext(deps, credentials);
+        res.setHeader('Cache-Control', 'no-store'); // what a viewer may see is theirs alone
+        await writer(ctx, await resolveSelection(ctx, args), res, args.options);
+        // Reads opened by agreements are logged in the transaction: committed before the end.
+        await ctx.tx.finish(true);
+        if (!res.writableEnded) res.end();
+      } catch (err) {
+        await ctx?.tx.finish(false).catch(() => undefined);
+        if (err instanceof ClientGone) return;
+        const formatted = formatError(err instanceof GraphQLError ? err.toJSON() : { message: String(err) }, err);
+        if (res.headersSent) {
+          deps.log.error('export failed after its first byte', { code: formatted.extensions?.code, message: formatted.message });
+          res.destroy();
+          return;
+        }
+        const { http: _status, ...extensions } = formatted.extensions ?? {};
+        const code = String(extensions.code);
+        res.status(HTTP_STATUS[code] ?? 500).json({ errors: [{ message: formatted.message, extensions }] });
+      }
+    };
+  const router = express.Router();
+  router.get('/series.csv', handle((ctx, sel, res, options) => writeCsv(ctx, sel, res, options.format as CsvFormat), { format: CSV_FORMATS }));
+  router.get('/series.json', handle(writeJsonStat));
+  router.get('/series.xlsx', handle(writeXlsx));
+  return router;
+}

@@ -1,0 +1,101 @@
+import { HeaderMap, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { getNamedType, getNullableType, GraphQLError, isLeafType, isListType, type GraphQLSchema, type ValidationContext } from 'graphql';
+import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
+import type { HubSettings, RequestContext } from './context';
+import { HubError } from './errors';
+
+/**
+ * Assumed length of a list whose length the request does not tell (README "Limits"): e.g.
+ * `Region.children` (a Land has 14 Kreise) or `organizations`.
+ */
+const DEFAULT_LIST_SIZE = 10;
+
+/**
+ * The field cost of one field (README "Limits"): 1 for a field, plus what is selected below it.
+ * Lists multiply their selection by their expected length: the product of the lengths of their
+ * list arguments (e.g. `regions(codes: [3 codes])` → 3) or their `first`, else DEFAULT_LIST_SIZE. A connection
+ * multiplies by its `first`; its `edges` list then counts once (the page is already counted). A
+ * list of scalars (a series' `values`) costs 1: its length is what the cell limit of the series
+ * service counts. Introspection (`__schema`, `__type`, `__typename`) is free: the schema is
+ * public and bounded.
+ */
+function fieldCost({ type: parent, field, args, childComplexity }: ComplexityEstimatorArgs): number {
+  if (field.name.startsWith('__')) return 0;
+  const type = getNullableType(field.type);
+  if (!isListType(type)) return 1 + (typeof args.first === 'number' ? Math.max(args.first, 1) : 1) * childComplexity;
+  if (isLeafType(getNamedType(type))) return 1;
+  if (parent.name.endsWith('Connection')) return 1 + childComplexity;
+  return listSize(args) * (1 + childComplexity);
+}
+
+function listSize(args: Record<string, unknown>): number {
+  if (typeof args.first === 'number') return Math.max(args.first, 1);
+  const lists = Object.values(args).filter(Array.isArray);
+  return lists.length ? lists.reduce((n, list) => n * Math.max(list.length, 1), 1) : DEFAULT_LIST_SIZE;
+}
+
+/** A rejected document: QUERY_TOO_COMPLEX naming the limit, reported like a validation error (HTTP 400). */
+function tooComplex(limit: string, message: string, extra: Record<string, unknown> = {}): HubError {
+  return new HubError('QUERY_TOO_COMPLEX', message, { limit, ...extra });
+}
+
+/** The armor rules report through the validation context instead of throwing (which would end the request as a 500). */
+const reportAs = (limit: string) => ({
+  propagateOnRejection: false,
+  onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(tooComplex(limit, err.message.replace(/^Syntax Error: /, '')))],
+});
+
+/**
+ * The field cost limit for the whole schema (issue 4, item 6), beside the cell limit that the
+ * series service applies to series data:
+ * - lexical tokens: graphql-js's own parser limit → GRAPHQL_PARSE_FAILED (HTTP 400), before any
+ *   other work;
+ * - depth, aliases, directives: validation rules of GraphQL Armor → QUERY_TOO_COMPLEX (HTTP 400);
+ *   introspection (`__schema`) does not count toward depth;
+ * - cost: graphql-query-complexity with `fieldCost`, computed once the operation is known, with
+ *   the request's variables (so a code list in a variable counts by its length) → QUERY_TOO_COMPLEX
+ *   (HTTP 400) with `extensions.cost` and `extensions.max`;
+ * - "Did you mean …" suggestions of schema names are left out of errors when `hideSuggestions`.
+ * All limits come from HubSettings (QUERY_MAX_* in src/config.ts).
+ */
+export function queryLimits(
+  schema: GraphQLSchema,
+  settings: HubSettings,
+): Pick<ApolloServerOptions<RequestContext>, 'validationRules' | 'parseOptions' | 'hideSchemaDetailsFromClientErrors'> & { plugin: ApolloServerPlugin<RequestContext> } {
+  return {
+    parseOptions: { maxTokens: settings.maxTokens },
+    hideSchemaDetailsFromClientErrors: settings.hideSuggestions,
+    validationRules: [
+      maxDepthRule({ n: settings.maxDepth, ignoreIntrospection: true, ...reportAs('depth') }),
+      maxAliasesRule({ n: settings.maxAliases, ...reportAs('aliases') }),
+      maxDirectivesRule({ n: settings.maxDirectives, ...reportAs('directives') }),
+    ],
+    plugin: {
+      async requestDidStart() {
+        return {
+          async didResolveOperation({ request, document }) {
+            let cost: number;
+            try {
+              cost = getComplexity({ schema, query: document, operationName: request.operationName, variables: request.variables, estimators: [fieldCost] });
+            } catch (err) {
+              // Variables that do not fit their types: execution refuses them (BAD_USER_INPUT)
+              // before any resolver runs, so there is nothing to cost.
+              if (err instanceof GraphQLError) return;
+              throw err;
+            }
+            if (cost > settings.maxCost) {
+              throw tooComplex('cost', `the query costs ${cost} points; at most ${settings.maxCost} are allowed (select fewer nested lists, or page)`, {
+                cost,
+                max: settings.maxCost,
+                http: { status: 400, headers: new HeaderMap() }, // Apollo's status for the response; not sent to the client
+              });
+            }
+          },
+        };
+      },
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { getIntrospectionQuery } from 'graphql';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, TEST_SETTINGS, type TestHub } from './support/hub';
+
+/** The hub with the default limits of the tests (TEST_SETTINGS) … */
+let t: TestHub;
+/** … and one with a cell limit of 100 in production mode (no field suggestions). */
+let small: TestHub;
+const LIMIT = 100;
+beforeAll(async () => {
+  [t, small] = await Promise.all([startTestHub(), startTestHub({ maxCells: LIMIT, hideSuggestions: true })]);
+});
+afterAll(async () => {
+  await Promise.all([t?.close(), small?.close()]);
+});
+
+/** Runs one request on the small hub and counts the series statements (reads of `observation o`) at the driver. */
+async function seriesStatements(query: string, variables?: Record<string, unknown>) {
+  const original = pg.Client.prototype.query;
+  let statements = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: any[]) {
+    const text = typeof args[0] === 'string' ? args[0] : args[0]?.text;
+    if (typeof text === 'string' && /FROM observation o\b/.test(text)) statements++;
+    return (original as any).apply(this, args);
+  } as any;
+  try {
+    return { res: await small.gql(query, variables), statements };
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+}
+
+const SERIES = `query($ind: [String!]!, $reg: [String!], $level: RegionLevel, $parent: String, $from: String, $to: String, $latest: Int, $breakdown: BreakdownInput) {
+  series(indicatorCodes: $ind, regionCodes: $reg, regionLevel: $level, parentCode: $parent, from: $from, to: $to, latest: $latest, breakdown: $breakdown) { periods values }
+}`;
+
+let kreise: string[];
+let yearly: string;
+let schoolYearly: string;
+let bySex: string;
+beforeAll(async () => {
+  const d = await t.data(`{ regions(level: KREIS, parentCode: "15") { code } indicators(first: 500) { edges { node { code periodType breakdowns } } } }`);
+  kreise = d.regions.map((r: any) => r.code);
+  const nodes = d.indicators.edges.map((e: any) => e.node);
+  yearly = nodes.find((n: any) => n.periodType === 'YEAR').code;
+  schoolYearly = nodes.find((n: any) => n.periodType === 'SCHOOL_YEAR').code;
+  bySex = nodes.find((n: any) => n.periodType === 'YEAR' && n.breakdowns.includes('SEX')).code;
+});
+
+/** The request must be refused with QUERY_TOO_COMPLEX for `cells` cells, before any series statement. */
+async function refused(query: string, variables: Record<string, unknown>, cells: number) {
+  const { res, statements } = await seriesStatements(query, variables);
+  expect(res.body.errors?.length).toBeGreaterThan(0);
+  for (const e of res.body.errors!) expect(e.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cells, limit: LIMIT });
+  expect(statements).toBe(0);
+}
+
+async function admitted(query: string, variables: Record<string, unknown>) {
+  const { res, statements } = await seriesStatements(query, variables);
+  expect(res.body.errors).toBeUndefined();
+  expect(statements).toBe(1);
+  return res.body.data;
+}
+
+describe('cell limit of series (QUERY_MAX_CELLS)', () => {
+  it('counts indicators × regions × years of a range: 100 cells pass, 110 are refused', async () => {
+    const d = await admitted(SERIES, { ind: [yearly], reg: kreise.slice(0, 10), from: '2010', to: '2019' });
+    expect(d.series).toHaveLength(10);
+    await refused(SERIES, { ind: [yearly], reg: kreise.slice(0, 11), from: '2010', to: '2019' }, 110);
+  });
+
+  it('counts school years by their start (1 August)', async () => {
+    await admitted(SERIES, { ind: [schoolYearly], reg: kreise.slice(0, 10), from: '2010/11', to: '2019/20' });
+    await refused(SERIES, { ind: [schoolYearly], reg: kreise.slice(0, 10), from: '2010/11', to: '2020/21' }, 110);
+    // a range given as calendar years: the school years starting in it
+    await refused(SERIES, { ind: [schoolYearly], reg: kreise.slice(0, 10), from: '2010', to: '2020' }, 110);
+  });
+
+  it('counts `latest: n` as n periods, over regions chosen by level', async () => {
+    await admitted(SERIES, { ind: [yearly], level: 'KREIS', parent: '15', latest: 7 });
+    await refused(SERIES, { ind: [yearly], level: 'KREIS', parent: '15', latest: 8 }, 14 * 8);
+  });
+
+  it('counts an unbounded window from 2000 to the end of next year', async () => {
+    const horizon = new Date().getUTCFullYear() + 1 - 2000 + 1;
+    await admitted(SERIES, { ind: [yearly], reg: kreise.slice(0, 3) });
+    await refused(SERIES, { ind: [yearly], reg: kreise.slice(0, 4) }, 4 * horizon);
+  });
+
+  it('counts the breakdown codes asked for, or all known codes of the dimension', async () => {
+    await admitted(SERIES, { ind: [bySex], reg: ['15'], from: '2000', to: '2024', breakdown: { dimension: 'SEX' } });
+    await refused(SERIES, { ind: [bySex], reg: ['15'], from: '2000', to: '2025', breakdown: { dimension: 'SEX' } }, 26 * 4);
+    await admitted(SERIES, { ind: [bySex], reg: ['15', '15001'], from: '2000', to: '2024', breakdown: { dimension: 'SEX', codes: ['F', 'M'] } });
+  });
+
+  it('sums nested series over the whole batch: 14 Kreise × 8 years are refused though each asks for 8', async () => {
+    const nested = `query($ind: [String!]!, $to: String) { regions(level: KREIS, parentCode: "15") { code series(indicatorCodes: $ind, from: "2010", to: $to) { values } } }`;
+    const d = await admitted(nested, { ind: [yearly], to: '2016' });
+    expect(d.regions).toHaveLength(14);
+    await refused(nested, { ind: [yearly], to: '2017' }, 14 * 8);
+    const byIndicator = `query($reg: [String!]!) { indicator(code: "${yearly}") { series(regionCodes: $reg, from: "2010", to: "2019") { values } } }`;
+    await refused(byIndicator, { reg: kreise.slice(0, 11) }, 110);
+  });
+});
+
+/** POSTs a document to the default hub and expects one error with `code` and HTTP 400. */
+async function rejected(query: string, code: string) {
+  const res = await t.failure(query);
+  expect(res.status).toBe(400);
+  expect(res.error.extensions?.code).toBe(code);
+  expect(res.body.data).toBeUndefined();
+  return res.error;
+}
+
+describe('field cost limit for the rest of the schema', () => {
+  it('refuses a query nested deeper than QUERY_MAX_DEPTH', async () => {
+    const deep = `{ region(code: "15") { ${'children { '.repeat(TEST_SETTINGS.maxDepth)} code ${'}'.repeat(TEST_SETTINGS.maxDepth)} } }`;
+    expect((await rejected(deep, 'QUERY_TOO_COMPLEX')).extensions?.limit).toBe('depth');
+    await t.data(`{ region(code: "15") { ${'parent { '.repeat(TEST_SETTINGS.maxDepth - 2)} code ${'}'.repeat(TEST_SETTINGS.maxDepth - 2)} } }`);
+  });
+
+  it('refuses alias overloading and directive overloading', async () => {
+    const aliases = `{ ${Array.from({ length: TEST_SETTINGS.maxAliases + 1 }, (_, i) => `a${i}: region(code: "15") { name }`).join(' ')} }`;
+    expect((await rejected(aliases, 'QUERY_TOO_COMPLEX')).extensions?.limit).toBe('aliases');
+    const directives = `{ region(code: "15") { ${Array.from({ length: TEST_SETTINGS.maxDirectives + 1 }, () => 'name @include(if: true)').join(' ')} } }`;
+    expect((await rejected(directives, 'QUERY_TOO_COMPLEX')).extensions?.limit).toBe('directives');
+  });
+
+  it('refuses a huge document at the parser (GRAPHQL_PARSE_FAILED)', async () => {
+    const codes = Array.from({ length: TEST_SETTINGS.maxTokens }, (_, i) => `"${i}"`).join(', ');
+    await rejected(`{ regions(codes: [${codes}]) { code } }`, 'GRAPHQL_PARSE_FAILED');
+  });
+
+  it('refuses a query whose nested lists multiply beyond QUERY_MAX_COST, counting list arguments by their length', async () => {
+    const wide = `{ regions { children { children { children { code name } } } } }`;
+    const error = await rejected(wide, 'QUERY_TOO_COMPLEX');
+    expect(error.extensions).toMatchObject({ limit: 'cost', max: TEST_SETTINGS.maxCost });
+    expect(error.extensions?.cost).toBeGreaterThan(TEST_SETTINGS.maxCost);
+    expect(error.extensions?.http).toBeUndefined();
+    // a whole catalogue page: the connection counts its `first` once, not again for `edges`
+    const page = await t.data(`{ indicators(first: 500) { totalCount edges { cursor node { code name unit periodType breakdowns area { code name } owner { code } } } } }`);
+    expect(page.indicators.edges.length).toBe(page.indicators.totalCount);
+    // the same shape under three named regions costs 3 × instead of 10 ×
+    await t.data(`query($codes: [String!]) { regions(codes: $codes) { children { children { children { code name } } } } }`, { codes: ['15', '15002', '15003'] });
+  });
+
+  it('lets introspection through (GraphiQL)', async () => {
+    const d = await t.data(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true }));
+    expect(d.__schema.queryType.name).toBe('Query');
+  });
+
+  it('hides "Did you mean" suggestions in production mode only', async () => {
+    const typo = `{ region(code: "15") { nam } }`;
+    const dev = await t.failure(typo);
+    expect(dev.error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(dev.error.message).toMatch(/Did you mean/);
+    const prod = await small.failure(typo);
+    expect(prod.status).toBe(400);
+    expect(prod.error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(prod.error.message).not.toMatch(/Did you mean|"name"/);
+  });
+});
+
+describe('breakdowns the API tells about (issue 4, item 4)', () => {
+  it('lists the codes of a dimension with German labels, the total first', async () => {
+    const d = await t.data(`{ sex: breakdownCodes(dimension: SEX) { dimension code label } nat: breakdownCodes(dimension: NATIONALITY) { code label } school: breakdownCodes(dimension: SCHOOL_TYPE) { code label } }`);
+    expect(d.sex).toEqual([
+      { dimension: 'SEX', code: '_T', label: 'Insgesamt' },
+      { dimension: 'SEX', code: 'F', label: 'weiblich' },
+      { dimension: 'SEX', code: 'M', label: 'männlich' },
+      { dimension: 'SEX', code: 'D', label: 'divers' },
+    ]);
+    expect(d.nat.map((c: any) => `${c.code} ${c.label}`)).toEqual(['_T Insgesamt', 'DE deutsch', 'FOR ausländisch']);
+    expect(d.school[0]).toEqual({ code: '_T', label: 'Insgesamt' });
+  });
+
+  it('lists the school types that the cells of catalogue indicators use, in the order of the classification', async () => {
+    // K15002-SSA (Schulsozialarbeit in Halle) is broken down by school type.
+    const d = await t.data(`{ breakdownCodes(dimension: SCHOOL_TYPE) { code label } }`, {}, 'halle-editor');
+    expect(d.breakdownCodes.map((c: any) => c.code)).toEqual(['_T', 'GS', 'SEK', 'GMS', 'IGS', 'GYM', 'FOES']);
+    expect(d.breakdownCodes[1].label).toBe('Grundschule');
+    expect((await t.data(`{ breakdownCodes(dimension: AGE_GROUP) { code } }`)).breakdownCodes).toEqual([{ code: '_T' }]);
+  });
+
+  it('tells which breakdowns an indicator has, and a breakdown without codes gives the total and every part with data', async () => {
+    const d = await t.data(`query($i: String!) { indicator(code: $i) { breakdowns } series(indicatorCodes: [$i], regionCodes: ["15"], breakdown: { dimension: SEX }, latest: 1) { breakdown { code } values } }`, { i: bySex });
+    expect(d.indicator.breakdowns).toContain('SEX');
+    const codes = d.series.map((s: any) => s.breakdown.code);
+    expect(codes[0]).toBe('_T');
+    expect(codes).toEqual(expect.arrayContaining(['F', 'M']));
+    const [total, ...parts] = d.series.map((s: any) => s.values[0]);
+    expect(parts.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(total, 6);
+  });
+});
