@@ -23,13 +23,13 @@ export class SeriesResolver {
   }
 
   @FieldResolver(() => Indicator, { description: 'The indicator of the series.' })
-  async indicator(@Root() s: TimeSeries, @Ctx() ctx: RequestContext): Promise<Indicator> {
-    return (await ctx.loaders.indicatorsById.load(s.indicatorId))!;
+  indicator(@Root() s: TimeSeries, @Ctx() ctx: RequestContext): Indicator | Promise<Indicator> {
+    return s.indicatorRef ?? ctx.loaders.indicatorsById.load(s.indicatorId).then((i) => i!);
   }
 
   @FieldResolver(() => Region, { description: 'The region of the series.' })
-  async region(@Root() s: TimeSeries, @Ctx() ctx: RequestContext): Promise<Region> {
-    return (await ctx.loaders.regionsById.load(s.regionId))!;
+  region(@Root() s: TimeSeries, @Ctx() ctx: RequestContext): Region | Promise<Region> {
+    return s.regionRef ?? ctx.loaders.regionsById.load(s.regionId).then((r) => r!);
   }
 
   @FieldResolver(() => [Observation], { description: 'The cells of the series, one per period, in time order.' })

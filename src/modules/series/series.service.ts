@@ -165,7 +165,18 @@ export const SeriesService = {
       const regionIds = [...new Set(group.flatMap((k) => k.regionIds))];
       const [indicators, regions] = await Promise.all([ctx.loaders.indicatorsById.loadMany(indicatorIds), ctx.loaders.regionsById.loadMany(regionIds)]);
       const cells = await SeriesService.queryCells(ctx, indicators as Indicator[], regions as Region[], window);
-      for (const key of group) results.set(key, SeriesService.assemble(key, window, cells));
+      // Each series carries its indicator and region, already loaded here: `TimeSeries.indicator`
+      // and `.region` then resolve without a loader call per series (thousands in a map or bulk pull).
+      const indicatorById = new Map((indicators as Indicator[]).map((i) => [i.id, i]));
+      const regionById = new Map((regions as Region[]).map((r) => [r.id, r]));
+      for (const key of group) {
+        const list = SeriesService.assemble(key, window, cells);
+        for (const s of list) {
+          s.indicatorRef = indicatorById.get(s.indicatorId);
+          s.regionRef = regionById.get(s.regionId);
+        }
+        results.set(key, list);
+      }
     }
     return keys.map((k) => results.get(k)!);
   },

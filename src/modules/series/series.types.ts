@@ -1,5 +1,7 @@
 import { ArgsType, Authorized, Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import type { CellAccess } from '../../access/observation-access';
+import type { Indicator } from '../indicators/indicator.entity';
+import type { Region } from '../regions/region.entity';
 import { FieldRule } from '../../access/field-rules';
 import { BreakdownDimension } from '../indicators/indicator.enums';
 import { RegionLevel } from '../regions/region.enums';
@@ -117,6 +119,9 @@ export class Observation {
 export class TimeSeries {
   indicatorId: number;
   regionId: number;
+  /** The indicator and region when the series service had them at hand (it always does). */
+  indicatorRef?: Indicator;
+  regionRef?: Region;
 
   @Field(() => Breakdown, { nullable: true, description: 'The breakdown part; null for the total.' })
   breakdown: Breakdown | null;
