@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
 import { unauthenticated } from '../access/auth';
 import { ANONYMOUS, type Credentials, type Viewer } from '../access/viewer';
 import { RequestTransaction } from '../db/request-transaction';
@@ -7,18 +8,11 @@ import type { Logger } from '../logger';
 import type { OrganizationKind } from '../modules/organizations/organization.entity';
 import { createLoaders, type Loaders } from './loaders';
 
-/** Settings the request path needs (a slice of Config, so tests can build it by hand). */
-export interface HubSettings {
-  maxCodesPerList: number;
-  disclosureThreshold: number;
-  maxCells: number;
-  maxCost: number;
-  maxDepth: number;
-  maxAliases: number;
-  maxDirectives: number;
-  maxTokens: number;
-  hideSuggestions: boolean;
-}
+/** Settings the request path needs: a slice of Config, so that tests can build it by hand. */
+export type HubSettings = Pick<
+  Config,
+  'maxCodesPerList' | 'disclosureThreshold' | 'maxCells' | 'maxCost' | 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'hideSuggestions'
+>;
 
 /** What the request context needs from the running hub. */
 export interface HubDeps {
