@@ -199,13 +199,14 @@ describe('CSV format=de', () => {
   });
 
   it('writes a cell as German tables do', () => {
-    expect([germanCell(59.4, 'p'), germanCell(1234, ''), germanCell(0, '-'), germanCell(12.5, '( )'), germanCell(null, '...'), germanCell(null, '.')]).toEqual([
+    expect([germanCell(59.4, 'p', 1), germanCell(1234, '', 0), germanCell(0, '-', 0), germanCell(12.5, '( )', 1), germanCell(null, '...', 1), germanCell(null, '.', 1), germanCell(59, '', 1)]).toEqual([
       '59,4 p',
       '1234',
       '-',
       '(12,5)',
       '...',
       '.',
+      '59,0',
     ]);
     expect(['59,4 p', '1234', '-', '(12,5)', '...'].map(germanValue)).toEqual([
       { value: 59.4, symbol: 'p' },

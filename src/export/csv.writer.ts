@@ -36,7 +36,7 @@ export async function writeCsv(ctx: RequestContext, sel: ExportSelection, res: S
     let chunk = '';
     for (const c of cells) {
       chunk += de
-        ? line([c.indicator.code, c.indicator.name, c.region.code, c.region.name, c.period, c.breakdownDimension, c.breakdownCode, germanCell(c.value, c.symbol), c.indicator.unit])
+        ? line([c.indicator.code, c.indicator.name, c.region.code, c.region.name, c.period, c.breakdownDimension, c.breakdownCode, germanCell(c.value, c.symbol, c.indicator.decimals), c.indicator.unit])
         : line([c.indicator.code, c.region.code, c.period, c.breakdownDimension, c.breakdownCode, c.value === null ? '' : String(c.value), c.status, c.symbol, c.indicator.unit]);
     }
     if (chunk) await writeChunk(res, chunk);

@@ -19,14 +19,15 @@ export const SYMBOL_LEGEND: ReadonlyArray<readonly [symbol: string, meaning: str
 ];
 
 /**
- * A cell as a German table shows it: the value with decimal comma and its qualifier
- * (`59,4 p`, also `r`, `s`), `(12,5)` for limited reliability, or the symbol alone where it stands for the
- * value (`.`, `-`, `x`, `...`, `/`, `0`).
+ * A cell as a German table shows it: the value with the indicator's decimal places and a decimal
+ * comma (`59,0`, never `59` for a rate shown with one decimal) and its qualifier (`59,4 p`, also
+ * `r`, `s`), `(12,5)` for limited reliability, or the symbol alone where it stands for the value
+ * (`.`, `-`, `x`, `...`, `/`, `0`). `format=plain` keeps the stored precision instead.
  */
-export function germanCell(value: number | null, symbol: string): string {
+export function germanCell(value: number | null, symbol: string, decimals: number): string {
   if (value === null) return symbol || '.';
   if (symbol === '-' || symbol === '0') return symbol;
-  const number = String(value).replace('.', ',');
+  const number = value.toFixed(decimals).replace('.', ',');
   if (symbol === '( )') return `(${number})`;
   return symbol ? `${number} ${symbol}` : number;
 }
