@@ -21,16 +21,17 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-/**
- * The HTTP side of the hub: GraphQL over HTTP at /graphql (POST and GET, CSRF prevention on),
- * GraphiQL at /graphiql, health at /livez and /readyz. Stateless: the database is the only state.
- */
 export interface HubOptions extends HubDeps {
   auth: Authenticator;
   /** Set in demo mode: serves `GET /demo/tokens`. */
   demo?: DemoIssuer;
 }
 
+/**
+ * The HTTP side of the hub: GraphQL over HTTP at /graphql (POST and GET, CSRF prevention on),
+ * GraphiQL at /graphiql, health at /livez and /readyz, exports at /export, demo tokens
+ * at /demo/tokens (demo mode only). Stateless: the database is the only state.
+ */
 export async function createHub(deps: HubOptions): Promise<Hub> {
   const app = express();
   app.disable('x-powered-by');
