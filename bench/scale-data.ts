@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config';
 import { redactUrl } from '../src/db/data-source';
 import { openDatabase } from '../src/db/open';
 import { silentLogger } from '../src/logger';
+import { runBench, UsageError } from './support';
 
 /**
  * `npm run bench:data -- [--regions N] [--indicators N] [--years N]`: synthetic scale data for the
@@ -47,9 +48,6 @@ export interface ScaleInfo {
   firstYear: number;
   observations: number;
 }
-
-/** A wrong command line: reported in one line, without a stack. */
-class UsageError extends Error {}
 
 function positive(name: string, raw: string): number {
   const n = Number(raw);
@@ -308,12 +306,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(`bench:data failed: ${err instanceof UsageError ? err.message : (err as Error).stack || String(err)}`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runBench(main, 'bench:data');

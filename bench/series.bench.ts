@@ -25,7 +25,7 @@ import { hubSchema } from '../src/graphql/schema';
 import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
 import { seedDemoData } from '../seeds/seed';
-import { countStatements, listen, table, UsageError } from './support';
+import { countStatements, listen, runBench, table, UsageError } from './support';
 
 /**
  * `npm run bench [-- --iterations N]`: the hot path of DESIGN §6 — the series of every Kreis of
@@ -369,10 +369,4 @@ async function run(iterations: number, config: Config): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`bench failed: ${err instanceof UsageError ? err.message : (err as Error).stack || String(err)}`);
-    process.exit(1);
-  },
-);
+runBench(main);

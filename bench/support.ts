@@ -7,6 +7,17 @@ import pg from 'pg';
 /** A wrong command line: reported in one line, without a stack. */
 export class UsageError extends Error {}
 
+/** Runs a bench's main and exits with its code; a usage error prints its message, anything else its stack. */
+export function runBench(main: () => Promise<number | void>, name = 'bench'): void {
+  main().then(
+    (code) => process.exit(code ?? 0),
+    (err) => {
+      console.error(`${name} failed: ${err instanceof UsageError ? err.message : (err as Error).stack || String(err)}`);
+      process.exit(1);
+    },
+  );
+}
+
 /** What counts as a statement at the driver (not BEGIN/SET/SHOW or other session chatter). */
 const STATEMENT = /^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b/i;
 

@@ -13,7 +13,7 @@ import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
 import { startBareApollo, startRawServer, type Baseline, type RawRequest } from './baselines';
 import { SCALE_KEY, scaleIndicatorCode, type ScaleInfo } from './scale-data';
-import { countStatements, table, UsageError } from './support';
+import { countStatements, runBench, table, UsageError } from './support';
 
 /**
  * `npm run bench [-- --duration S --connections 1,16,64 --only name,…]`: the workloads of a
@@ -335,10 +335,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`bench failed: ${err instanceof UsageError ? err.message : (err as Error).stack || String(err)}`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config';
-import { DataDirError } from './db/embedded';
-import { openDatabase, StartupError } from './db/open';
+import { loadConfig } from './config';
+import { exitAfterStartupFailure, openDatabase } from './db/open';
 import { createLogger } from './logger';
 import { createHub } from './server';
 import { createAuthentication } from './access/auth';
@@ -42,8 +41,4 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((err) => {
-  const known = err instanceof ConfigError || err instanceof StartupError || err instanceof DataDirError;
-  process.stderr.write(`kobi-hub: ${known ? err.message : (err as Error).stack || String(err)}\n`);
-  process.exit(1);
-});
+main().catch((err) => exitAfterStartupFailure('kobi-hub', err));

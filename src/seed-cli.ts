@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config';
-import { DataDirError } from './db/embedded';
-import { openDatabase, StartupError } from './db/open';
+import { loadConfig } from './config';
+import { exitAfterStartupFailure, openDatabase } from './db/open';
 import { createLogger } from './logger';
 import { seedDemoData } from '../seeds/seed';
 
@@ -21,8 +20,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  const known = err instanceof ConfigError || err instanceof StartupError || err instanceof DataDirError;
-  process.stderr.write(`kobi-seed: ${known ? err.message : (err as Error).stack || String(err)}\n`);
-  process.exit(1);
-});
+main().catch((err) => exitAfterStartupFailure('kobi-seed', err));

@@ -1,11 +1,21 @@
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import type { Logger } from '../logger';
 import { createDataSource, redactUrl, runMigrations } from './data-source';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
+import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
 
 /** A start-up failure with a message fit for one log line (no stack, no password). */
 export class StartupError extends Error {}
+
+/**
+ * Ends a command line program (`kobi-hub`, `kobi-seed`) that failed to start: the known failures
+ * (configuration, database, DATA_DIR) in one line, anything else with its stack; exit code 1.
+ */
+export function exitAfterStartupFailure(program: string, err: unknown): never {
+  const known = err instanceof ConfigError || err instanceof StartupError || err instanceof DataDirError;
+  process.stderr.write(`${program}: ${known ? (err as Error).message : (err as Error).stack || String(err)}\n`);
+  process.exit(1);
+}
 
 export interface OpenDatabase {
   db: DataSource;
