@@ -45,6 +45,12 @@ export interface Config {
   maxTokens: number;
   /** `NODE_ENV=production`: validation errors carry no "Did you mean …" suggestions of schema names. */
   hideSuggestions: boolean;
+  /**
+   * Introspection (`__schema`, `__type`) on `/graphql` (`INTROSPECTION`, default on): analysts
+   * explore the schema in GraphiQL, and the schema is no secret (`schema.graphql` is published
+   * with the code); the data is guarded, not its shape. Off, GraphiQL shows no docs.
+   */
+  introspection: boolean;
 }
 
 export interface OidcConfig {
@@ -103,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const demo = env.DEMO_MODE ?? '';
   if (!['', '0', '1', 'true', 'false'].includes(demo)) throw new ConfigError(`DEMO_MODE must be 1 or 0, got "${demo}"`);
   const demoMode = demo === '' ? !databaseUrl && !oidc : demo === '1' || demo === 'true';
+  const introspection = env.INTROSPECTION ?? '';
+  if (!['', '0', '1', 'true', 'false'].includes(introspection)) throw new ConfigError(`INTROSPECTION must be 1 or 0, got "${introspection}"`);
   if (demoMode && oidc) throw new ConfigError('DEMO_MODE cannot be on while OIDC_ISSUER is set: demo tokens would open a real installation');
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -122,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxDirectives: integer(env, 'QUERY_MAX_DIRECTIVES', 30, 0, 10_000),
     maxTokens: integer(env, 'QUERY_MAX_TOKENS', 5_000, 100, 1_000_000),
     hideSuggestions: env.NODE_ENV === 'production',
+    introspection: introspection !== '0' && introspection !== 'false',
   };
 }
 

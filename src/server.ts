@@ -13,6 +13,28 @@ import { graphiqlHandler } from './graphql/graphiql';
 import { queryLimits } from './graphql/limits';
 import { hubSchema } from './graphql/schema';
 
+/** Largest JSON body of a GraphQL request (README "Limits"): a document within the token limit and variables with code lists fit many times over. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Answers a body the JSON parser refused in GraphQL's error shape with a code, instead of
+ * Express's HTML page: too large → 413 QUERY_TOO_COMPLEX (`extensions.limit: "body"`), anything
+ * else (malformed JSON, unsupported charset) → its 4xx status with BAD_REQUEST.
+ */
+const bodyErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
+  const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : undefined;
+  if (!status) return next(err);
+  const extensions =
+    err.type === 'entity.too.large' ? { code: 'QUERY_TOO_COMPLEX', limit: 'body', max: BODY_LIMIT_BYTES } : { code: 'BAD_REQUEST' };
+  const message =
+    err.type === 'entity.too.large'
+      ? `the request body is larger than ${BODY_LIMIT_BYTES} bytes`
+      : err.type === 'entity.parse.failed'
+        ? 'the request body is not valid JSON'
+        : String(err.message); // body-parser's 4xx messages are meant for the client (`expose`)
+  res.status(status).json({ errors: [{ message, extensions }] });
+};
+
 export interface Hub {
   app: express.Express;
   httpServer: http.Server;
@@ -41,10 +63,16 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   const apollo = new ApolloServer<RequestContext>({
     schema,
     ...limits,
-    introspection: true, // analysts explore the schema in GraphiQL; the data is guarded, not the shape
+    introspection: deps.config.introspection, // INTROSPECTION (config.ts): on for GraphiQL unless switched off
+    // A GET, or a POST that is not JSON, needs a header no browser sends cross-site without a
+    // preflight (`Apollo-Require-Preflight`, README "Quick start"): no CSRF through simple requests.
     csrfPrevention: true,
+    // One operation per HTTP request: a batch would multiply every per-request limit (README "Limits").
+    allowBatchedHttpRequests: false,
+    // No automatic persisted queries: nobody here needs them, and their cache is memory a client fills.
+    persistedQueries: false,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter(deps.log),
+    formatError: createErrorFormatter(deps.log, { hideSuggestions: deps.config.hideSuggestions }),
     // main.ts owns the signals: with Apollo's own handlers too, two concurrent stop() calls wait
     // on each other and the process never exits.
     stopOnTerminationSignals: false,
@@ -99,7 +127,8 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   app.use('/export', exportRouter(deps)); // README "Exports"
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: BODY_LIMIT_BYTES }),
+    bodyErrors,
     expressMiddleware(apollo, {
       context: async ({ req }) => createContext(deps, await deps.auth.authenticate(req.headers.authorization)),
     }),

@@ -1,34 +1,41 @@
 import { getIntrospectionQuery } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BODY_LIMIT_BYTES } from '../src/server';
 import { startTestHub, TEST_SETTINGS, type TestHub } from './support/hub';
 
 /** The hub with the default limits of the tests (TEST_SETTINGS) … */
 let t: TestHub;
-/** … and one with a cell limit of 100 in production mode (no field suggestions). */
+/** … and one with a cell limit of 100 in production mode (no field suggestions) and with INTROSPECTION=0. */
 let small: TestHub;
 const LIMIT = 100;
 beforeAll(async () => {
-  [t, small] = await Promise.all([startTestHub(), startTestHub({ maxCells: LIMIT, hideSuggestions: true })]);
+  [t, small] = await Promise.all([startTestHub(), startTestHub({ maxCells: LIMIT, hideSuggestions: true, introspection: false })]);
 });
 afterAll(async () => {
   await Promise.all([t?.close(), small?.close()]);
 });
 
-/** Runs one request on the small hub and counts the series statements (reads of `observation o`) at the driver. */
-async function seriesStatements(query: string, variables?: Record<string, unknown>) {
+/** Runs `work` and counts the statements matching `which` that reach the database, at the driver (every connection of the process). */
+async function counting<T>(which: RegExp, work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
   const original = pg.Client.prototype.query;
-  let statements = 0;
+  const statements: string[] = [];
   pg.Client.prototype.query = function (this: pg.Client, ...args: any[]) {
     const text = typeof args[0] === 'string' ? args[0] : args[0]?.text;
-    if (typeof text === 'string' && /FROM observation o\b/.test(text)) statements++;
+    if (typeof text === 'string' && which.test(text)) statements.push(text);
     return (original as any).apply(this, args);
   } as any;
   try {
-    return { res: await small.gql(query, variables), statements };
+    return { result: await work(), statements };
   } finally {
     pg.Client.prototype.query = original;
   }
+}
+
+/** Runs one request on the small hub and counts the series statements (reads of `observation o`) at the driver. */
+async function seriesStatements(query: string, variables?: Record<string, unknown>) {
+  const { result: res, statements } = await counting(/FROM observation o\b/, () => small.gql(query, variables));
+  return { res, statements: statements.length };
 }
 
 const SERIES = `query($ind: [String!]!, $reg: [String!], $level: RegionLevel, $parent: String, $from: String, $to: String, $latest: Int, $breakdown: BreakdownInput) {
@@ -145,9 +152,27 @@ describe('field cost limit for the rest of the schema', () => {
     await t.data(`query($codes: [String!]) { regions(codes: $codes) { children { children { children { code name } } } } }`, { codes: ['15', '15002', '15003'] });
   });
 
-  it('lets introspection through (GraphiQL)', async () => {
+  it('lets introspection through (GraphiQL), unless INTROSPECTION=0', async () => {
     const d = await t.data(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true }));
     expect(d.__schema.queryType.name).toBe('Query');
+    const off = await small.failure(`{ __schema { queryType { name } } }`);
+    expect(off.status).toBe(400);
+    expect(off.error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await small.failure(`{ __type(name: "Region") { name } }`)).error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(await small.data(`{ __typename }`)).toEqual({ __typename: 'Query' });
+  });
+
+  it('counts the depth of a fragment where it is used, however often (the 2025 fixes of GraphQL Armor max-depth 2.4.1)', async () => {
+    const n = TEST_SETTINGS.maxDepth;
+    // F is n - 3 deep: fine right under `region`, too deep under three more levels. Before 2.4.1 the
+    // second use counted the depth cached at the first.
+    const fragment = `fragment F on Region { ${'parent { '.repeat(n - 4)} code ${'}'.repeat(n - 4)} }`;
+    await t.data(`{ region(code: "15") { ...F } } ${fragment}`);
+    const reused = await rejected(`{ region(code: "15") { ...F parent { parent { parent { ...F } } } } } ${fragment}`, 'QUERY_TOO_COMPLEX');
+    expect(reused.extensions?.limit).toBe('depth');
+    // Before 2.4.1 an operation (or fragment) named `__schema` was skipped like introspection.
+    const deep = `region(code: "15") { ${'parent { '.repeat(n)} code ${'}'.repeat(n)} }`;
+    expect((await rejected(`query __schema { ${deep} }`, 'QUERY_TOO_COMPLEX')).extensions?.limit).toBe('depth');
   });
 
   it('hides "Did you mean" suggestions in production mode only', async () => {
@@ -159,6 +184,75 @@ describe('field cost limit for the rest of the schema', () => {
     expect(prod.status).toBe(400);
     expect(prod.error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(prod.error.message).not.toMatch(/Did you mean|"name"/);
+    // also in the coercion of variables (a misspelt enum value)
+    const level = `query($l: RegionLevel) { regions(level: $l) { code } }`;
+    expect((await t.failure(level, { l: 'KREISE' })).error.message).toMatch(/Did you mean/);
+    const prodLevel = await small.failure(level, { l: 'KREISE' });
+    expect(prodLevel.error.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(prodLevel.error.message).not.toMatch(/Did you mean|"KREIS"/);
+  });
+});
+
+/**
+ * Every way the hub refuses a request before running it. For the public each must answer 4xx with
+ * a code of README "Errors", and not one statement may reach PostgreSQL: the public's request
+ * transaction opens at its first statement (src/db/request-transaction.ts), so a refusal costs
+ * no database work at all. Counted at the driver, over every connection of the process.
+ */
+describe('every rejection of an anonymous request: HTTP 4xx, a stable code, no SQL', () => {
+  const url = () => `${t.baseUrl}/graphql`;
+  const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const get = (query: string, preflight = true): [string, RequestInit] => [
+    `${url()}?query=${encodeURIComponent(query)}`,
+    { headers: preflight ? { 'Apollo-Require-Preflight': 'true' } : {} },
+  ];
+  const deep = `{ region(code: "15") { ${'children { '.repeat(TEST_SETTINGS.maxDepth)} code ${'}'.repeat(TEST_SETTINGS.maxDepth)} } }`;
+  const cases: Array<[string, () => [string, RequestInit], number, string, Record<string, unknown>?]> = [
+    ['syntax error', () => [url(), json({ query: '{ regions { code ' })], 400, 'GRAPHQL_PARSE_FAILED'],
+    ['more tokens than QUERY_MAX_TOKENS', () => [url(), json({ query: `{ ${'__typename '.repeat(TEST_SETTINGS.maxTokens)} }` })], 400, 'GRAPHQL_PARSE_FAILED'],
+    ['unknown field', () => [url(), json({ query: '{ regions { nope } }' })], 400, 'GRAPHQL_VALIDATION_FAILED'],
+    ['circular fragments', () => [url(), json({ query: '{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }' })], 400, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a field repeated 4,000 times (overlap check over budget)', () => [url(), json({ query: `{ region(code: "15") { ${'name '.repeat(4000)} } }` })], 400, 'GRAPHQL_VALIDATION_FAILED'],
+    ['too deep', () => [url(), json({ query: deep })], 400, 'QUERY_TOO_COMPLEX', { limit: 'depth' }],
+    ['too many aliases', () => [url(), json({ query: `{ ${Array.from({ length: TEST_SETTINGS.maxAliases + 1 }, (_, i) => `a${i}: region(code: "15") { name }`).join(' ')} }` })], 400, 'QUERY_TOO_COMPLEX', { limit: 'aliases' }],
+    ['too many directives', () => [url(), json({ query: `{ ${'__typename @skip(if: false) '.repeat(TEST_SETTINGS.maxDirectives + 1)} }` })], 400, 'QUERY_TOO_COMPLEX', { limit: 'directives' }],
+    ['too costly', () => [url(), json({ query: '{ regions { children { children { children { code name } } } } }' })], 400, 'QUERY_TOO_COMPLEX', { limit: 'cost' }],
+    ['wrong variable type', () => [url(), json({ query: 'query($n: Int!) { indicators(first: $n) { totalCount } }', variables: { n: 'ten' } })], 400, 'BAD_USER_INPUT'],
+    ['missing variable', () => [url(), json({ query: 'query($c: String!) { region(code: $c) { name } }' })], 400, 'BAD_USER_INPUT'],
+    ['NUL character in a variable', () => [url(), json({ query: 'query($c: String!) { region(code: $c) { name } }', variables: { c: '15\u0000' } })], 400, 'BAD_USER_INPUT'],
+    ['NUL character in a literal', () => [url(), json({ query: '{ indicators(search: "a\\u0000b") { totalCount } }' })], 400, 'BAD_USER_INPUT'],
+    ['two operations, no operationName', () => [url(), json({ query: 'query A { __typename } query B { __typename }' })], 400, 'OPERATION_RESOLUTION_FAILURE'],
+    ['an operationName the document lacks', () => [url(), json({ query: 'query A { __typename }', operationName: 'B' })], 400, 'OPERATION_RESOLUTION_FAILURE'],
+    ['a batch (JSON array)', () => [url(), json([{ query: '{ __typename }' }, { query: '{ __typename }' }])], 400, 'BAD_REQUEST'],
+    ['malformed JSON', () => [url(), json('{"query": ')], 400, 'BAD_REQUEST'],
+    ['query not a string', () => [url(), json({ query: 5 })], 400, 'BAD_REQUEST'],
+    ['no query', () => [url(), json({ variables: {} })], 400, 'BAD_REQUEST'],
+    ['automatic persisted query', () => [url(), json({ extensions: { persistedQuery: { version: 1, sha256Hash: 'ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38' } } })], 400, 'PERSISTED_QUERY_NOT_SUPPORTED'],
+    ['text/plain POST (CSRF prevention)', () => [url(), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ __typename }' }) }], 400, 'BAD_REQUEST'],
+    ['GET without Apollo-Require-Preflight (CSRF prevention)', () => get('{ __typename }', false), 400, 'BAD_REQUEST'],
+    ['a mutation over GET', () => get('mutation { revokeApiKey(id: 1) { id } }'), 405, 'BAD_REQUEST'],
+    ['a body over the limit', () => [url(), json({ query: '{ __typename }', variables: { x: 'x'.repeat(BODY_LIMIT_BYTES) } })], 413, 'QUERY_TOO_COMPLEX', { limit: 'body', max: BODY_LIMIT_BYTES }],
+  ];
+
+  it.each(cases)('%s', async (_name, request, status, code, extensions = {}) => {
+    const { result: res, statements } = await counting(/./, async () => {
+      const r = await fetch(...request());
+      return { status: r.status, body: (await r.json()) as { data?: unknown; errors?: Array<{ extensions?: Record<string, unknown> }> } };
+    });
+    expect(res.status).toBe(status);
+    expect(res.body.data).toBeUndefined();
+    expect(res.body.errors).toHaveLength(1);
+    expect(res.body.errors![0].extensions).toEqual({ code, ...extensions, ...(code === 'QUERY_TOO_COMPLEX' && extensions.limit === 'cost' ? { cost: expect.any(Number), max: TEST_SETTINGS.maxCost } : {}) });
+    expect(statements).toEqual([]);
+  });
+
+  it('the counter sees the statements of an admitted request (so that 0 above means something)', async () => {
+    const { statements } = await counting(/./, () => t.data(`{ region(code: "15") { name } }`));
+    expect(statements.length).toBeGreaterThanOrEqual(2); // BEGIN; SET LOCAL ROLE …, the region, COMMIT
   });
 });
 

@@ -1,4 +1,4 @@
-import { badInput } from '../graphql/errors';
+import { badInput, rejectNulText } from '../graphql/errors';
 import { BreakdownDimension } from '../modules/indicators/indicator.enums';
 import { RegionLevel } from '../modules/regions/region.enums';
 import type { IndicatorSelectionArgs, PeriodWindowArgs, RegionSelectionArgs } from '../modules/series/series.types';
@@ -45,6 +45,7 @@ function member<T extends string>(name: string, value: string | undefined, allow
  * BAD_USER_INPUT, so a typo never silently widens an export.
  */
 export function parseExportArgs(query: Record<string, QueryValue>, formatOptions: Record<string, readonly string[]> = {}): ExportArgs {
+  rejectNulText(query);
   for (const name of Object.keys(query)) {
     if (!SERIES_PARAMS.has(name) && !(name in formatOptions)) throw badInput(`unknown parameter "${name}"`, { argument: name });
   }

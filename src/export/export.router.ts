@@ -23,7 +23,7 @@ type Writer = (ctx: RequestContext, sel: ExportSelection, res: ServerResponse, o
  * status; an error after it can only cut the response off (logged), as the status is already sent.
  */
 export function exportRouter(deps: HubDeps & { auth: Authenticator }): express.Router {
-  const formatError = createErrorFormatter(deps.log);
+  const formatError = createErrorFormatter(deps.log, { hideSuggestions: deps.config.hideSuggestions });
   const handle = (writer: Writer, formatOptions: Record<string, readonly string[]> = {}): express.RequestHandler =>
     async (req, res) => {
       let ctx: RequestContext | undefined;

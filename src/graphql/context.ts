@@ -11,7 +11,7 @@ import { createLoaders, type Loaders } from './loaders';
 /** Settings the request path needs: a slice of Config, so that tests can build it by hand. */
 export type HubSettings = Pick<
   Config,
-  'maxCodesPerList' | 'disclosureThreshold' | 'maxCells' | 'maxCost' | 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'hideSuggestions'
+  'maxCodesPerList' | 'disclosureThreshold' | 'maxCells' | 'maxCost' | 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'hideSuggestions' | 'introspection'
 >;
 
 /** What the request context needs from the running hub. */

@@ -3,15 +3,21 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from '../logger';
 
 /**
- * The closed set of error codes (DESIGN §5). Clients and tests match on these, never on messages.
- * Apollo's own codes (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT,
- * INTERNAL_SERVER_ERROR) are included so that the list is complete in one place.
+ * The closed set of error codes (DESIGN §5, README "Errors"). Clients and tests match on these,
+ * never on messages. Apollo's own codes are included so that the list is complete in one place:
+ * GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT, INTERNAL_SERVER_ERROR, and for
+ * requests refused before any GraphQL work, BAD_REQUEST (malformed HTTP request: batch, CSRF,
+ * JSON, a mutation over GET), OPERATION_RESOLUTION_FAILURE (which operation of the document to run
+ * is unclear) and PERSISTED_QUERY_NOT_SUPPORTED (automatic persisted queries are off).
  */
 export const ERROR_CODES = [
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_USER_INPUT',
   'INTERNAL_SERVER_ERROR',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'NOT_FOUND',
@@ -38,8 +44,11 @@ export const badInput = (message: string, extra?: Record<string, unknown>) => ne
  * fault whose message and stack could reveal internals (SQL, table names), so the client gets a
  * generic message and the log gets the detail.
  */
-export function createErrorFormatter(log: Logger) {
+export function createErrorFormatter(log: Logger, { hideSuggestions = false } = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // Apollo's hideSchemaDetailsFromClientErrors covers validation; graphql-js's coercion of
+    // variables (a misspelt enum value or input field) suggests schema names too.
+    if (hideSuggestions) formatted = { ...formatted, message: formatted.message.replace(/\s*Did you mean [^]*$/, '') };
     const original = unwrapResolverError(error);
     // A limit rule's HubError (src/graphql/limits.ts) arrives wrapped in Apollo's validation
     // error, whose code GRAPHQL_VALIDATION_FAILED overrides ours: the HubError's code wins.
@@ -55,6 +64,24 @@ export function createErrorFormatter(log: Logger) {
     log.error('internal error', { err: original instanceof Error ? original.stack : String(original), path: formatted.path });
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+/**
+ * Refuses text that PostgreSQL cannot store or compare: the NUL character (U+0000) is invalid in
+ * `text`, and the driver's error would surface as a 500 after a statement had already been sent.
+ * Walks strings, arrays and plain objects (GraphQL variables, an export's query string); `extra`
+ * goes into the error's extensions (e.g. Apollo's HTTP status).
+ */
+export function rejectNulText(value: unknown, extra?: Record<string, unknown>): void {
+  if (!containsNul(value)) return;
+  throw badInput('text must not contain the NUL character (U+0000)', extra);
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([k, v]) => containsNul(k) || containsNul(v));
+  return false;
 }
 
 /** Text input that must say something: trimmed, or BAD_USER_INPUT naming the argument. */

@@ -2,10 +2,10 @@ import { HeaderMap, type ApolloServerOptions, type ApolloServerPlugin } from '@a
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { getNamedType, getNullableType, GraphQLError, isLeafType, isListType, type GraphQLSchema, type ValidationContext } from 'graphql';
+import { getNamedType, getNullableType, GraphQLError, isLeafType, isListType, Kind, visit, type DocumentNode, type GraphQLSchema, type ValidationContext } from 'graphql';
 import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import type { HubSettings, RequestContext } from './context';
-import { HubError } from './errors';
+import { HubError, rejectNulText } from './errors';
 
 /**
  * Assumed length of a list whose length the request does not tell (README "Limits"): e.g.
@@ -37,6 +37,16 @@ function listSize(args: Record<string, unknown>): number {
   return lists.length ? lists.reduce((n, list) => n * Math.max(list.length, 1), 1) : DEFAULT_LIST_SIZE;
 }
 
+/** Apollo's HTTP status for an error thrown from a plugin hook (400, not 500); Apollo does not send it to the client. */
+const status400 = () => ({ http: { status: 400, headers: new HeaderMap() } });
+
+/** The string literals of a document, where a NUL character could hide as `\u0000`. */
+function stringLiterals(document: DocumentNode): string[] {
+  const out: string[] = [];
+  visit(document, { [Kind.STRING]: (node) => void out.push(node.value) });
+  return out;
+}
+
 /** A rejected document: QUERY_TOO_COMPLEX naming the limit, reported like a validation error (HTTP 400). */
 function tooComplex(limit: string, message: string, extra: Record<string, unknown> = {}): HubError {
   return new HubError('QUERY_TOO_COMPLEX', message, { limit, ...extra });
@@ -58,7 +68,8 @@ const reportAs = (limit: string) => ({
  * - cost: graphql-query-complexity with `fieldCost`, computed once the operation is known, with
  *   the request's variables (so a code list in a variable counts by its length) → QUERY_TOO_COMPLEX
  *   (HTTP 400) with `extensions.cost` and `extensions.max`;
- * - "Did you mean …" suggestions of schema names are left out of errors when `hideSuggestions`.
+ * - "Did you mean …" suggestions of schema names are left out of errors when `hideSuggestions`;
+ * - text with a NUL character (U+0000), in variables or literals → BAD_USER_INPUT (HTTP 400).
  * All limits come from HubSettings (QUERY_MAX_* in src/config.ts).
  */
 export function queryLimits(
@@ -77,6 +88,8 @@ export function queryLimits(
       async requestDidStart() {
         return {
           async didResolveOperation({ request, document }) {
+            // Before any resolver, so that no statement carries it to PostgreSQL (errors.ts).
+            rejectNulText([request.variables ?? {}, stringLiterals(document)], status400());
             let cost: number;
             try {
               cost = getComplexity({ schema, query: document, operationName: request.operationName, variables: request.variables, estimators: [fieldCost] });
@@ -90,9 +103,14 @@ export function queryLimits(
               throw tooComplex('cost', `the query costs ${cost} points; at most ${settings.maxCost} are allowed (select fewer nested lists, or page)`, {
                 cost,
                 max: settings.maxCost,
-                http: { status: 400, headers: new HeaderMap() }, // Apollo's status for the response; not sent to the client
+                ...status400(),
               });
             }
+          },
+          async willSendResponse({ response }) {
+            // A response without `data` is a request refused before execution: 400, also where
+            // Apollo says 200 (PERSISTED_QUERY_NOT_SUPPORTED, for the automatic persisted query protocol).
+            if (response.body.kind === 'single' && !('data' in response.body.singleResult) && response.http.status === 200) response.http.status = 400;
           },
         };
       },

@@ -24,6 +24,7 @@ export const TEST_SETTINGS: HubSettings = {
   maxDirectives: 30,
   maxTokens: 5_000,
   hideSuggestions: false,
+  introspection: true,
 };
 
 export interface TestHub {
