@@ -18,6 +18,9 @@ RUN npm run build
 
 # --- runtime: production dependencies and the compiled output only ----------------------------
 FROM node:24-bookworm-slim
+LABEL org.opencontainers.image.title="KoBi Data Hub" \
+      org.opencontainers.image.description="GraphQL data hub for kommunales Bildungsmonitoring in Sachsen-Anhalt" \
+      org.opencontainers.image.licenses="EUPL-1.2"
 ENV NODE_ENV=production PORT=4000
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -25,6 +28,10 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The seed reads the official region and indicator lists from here at run time.
 COPY seeds/reference ./seeds/reference
+# EUPL Art. 5: every copy of the Work carries a copy of the Licence.
+COPY LICENSE ./
+# Everything above stays root's: the app user can read the code, never change it (docker-compose.yml
+# also mounts the root filesystem read-only).
 # Without DATABASE_URL the hub runs on embedded Postgres in DATA_DIR (default /app/.data): the one
 # folder the unprivileged user may write. Mount a volume there to keep that data.
 RUN mkdir .data && chown node:node .data

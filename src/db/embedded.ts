@@ -4,7 +4,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 /** The marker that says a folder is a KoBi data directory; nothing else is ever touched. */
-const MARKER = 'kobi-hub.json';
+export const KOBI_DATA_DIR_MARKER = 'kobi-hub.json';
+const MARKER = KOBI_DATA_DIR_MARKER;
 const PG_SUBDIR = 'pgdata';
 
 export class DataDirError extends Error {}
@@ -20,7 +21,7 @@ export interface EmbeddedPostgres {
 export interface EmbeddedOptions {
   /** Folder for the data; undefined keeps everything in memory (tests). */
   dataDir?: string;
-  /** A `dumpDataDir()` tarball to start from (in-memory only). */
+  /** A `dumpDataDir()` tarball to start from: a test's seeded copy in memory, or a backup restored into an empty DATA_DIR (src/db/backup.ts). */
   loadDataDir?: Blob;
   /** Loopback port; 0 picks a free one. */
   port?: number;
