@@ -1,26 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backupDataDir, restoreDataDir } from '../src/db/backup';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { createTestDatabase } from './support/database';
 import { postGraphQL, startHubProcess } from './support/hub-process';
+import { tempDirs } from './support/temp-dirs';
 
 // The documented backup procedures (README "Backups") round-trip: everything that was in the
 // database is in the restored one, and the hub serves it.
 
 const serverUrl = process.env.DATABASE_URL;
-const tmpDirs: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-backup-'));
-  tmpDirs.push(d);
-  return d;
-};
-afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs('kobi-backup-');
 
 /** Row count of every table of the hub's schema, and a digest of the observations' values. */
 async function contents(url: string): Promise<Record<string, string>> {

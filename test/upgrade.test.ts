@@ -1,13 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { MIGRATIONS } from '../src/db/entities';
 import { postGraphQL, startHubProcess } from './support/hub-process';
+import { tempDirs } from './support/temp-dirs';
 
 // A site that ran release 0.1.0 upgrades by starting the current hub on its data: DATA_DIR or
 // server database are migrated in place, nothing is lost, and the hub serves them (README
@@ -21,13 +21,7 @@ const RELEASE_010 = {
   agreements: 5,
 };
 const serverUrl = process.env.DATABASE_URL;
-const tmpDirs: string[] = [];
-const tmp = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-upgrade-'));
-  tmpDirs.push(d);
-  return d;
-};
-afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs('kobi-upgrade-');
 
 interface Facts {
   migrations: string[];
