@@ -51,6 +51,11 @@ export interface Config {
    * with the code); the data is guarded, not its shape. Off, GraphiQL shows no docs.
    */
   introspection: boolean;
+  /**
+   * Uploads are staged with COPY (on a PostgreSQL server) rather than batched INSERTs (the
+   * embedded database, whose socket COPY breaks): follows from `DATABASE_URL`, not a variable.
+   */
+  stageWithCopy: boolean;
 }
 
 export interface OidcConfig {
@@ -131,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxTokens: integer(env, 'QUERY_MAX_TOKENS', 5_000, 100, 1_000_000),
     hideSuggestions: env.NODE_ENV === 'production',
     introspection: introspection !== '0' && introspection !== 'false',
+    stageWithCopy: databaseUrl !== undefined,
   };
 }
 

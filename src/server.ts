@@ -7,6 +7,7 @@ import express from 'express';
 import type { Authenticator } from './access/auth';
 import type { DemoIssuer } from './access/demo';
 import { exportRouter } from './export/export.router';
+import { importRouter } from './modules/imports/import.router';
 import { createContext, type HubDeps, type RequestContext } from './graphql/context';
 import { createErrorFormatter } from './graphql/errors';
 import { graphiqlHandler } from './graphql/graphiql';
@@ -125,6 +126,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   }
   app.get('/', (_req, res) => res.redirect('/graphiql'));
   app.use('/export', exportRouter(deps)); // README "Exports"
+  app.use('/import', importRouter(deps)); // README "Uploads"
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT_BYTES }),

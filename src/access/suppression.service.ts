@@ -135,6 +135,19 @@ export async function recomputeSuppression(scope: SuppressionScope, ownerOrgId: 
 const LOCK_NAMESPACE = 0x6b6f6269; // "kobi"
 
 /**
+ * Takes the transaction-level lock of each indicator: changes of cells of the same indicator
+ * (releases, withdrawals, uploads) wait for each other until the holder's transaction ends, and a
+ * statement after the lock sees what the previous holder committed. Re-entrant within a
+ * transaction. Returns the ids, deduplicated and sorted.
+ */
+export async function lockIndicators(scope: Pick<SuppressionScope, 'query'>, indicatorIds: readonly number[]): Promise<number[]> {
+  // In ascending order (unnest keeps the array's order), so that two changes never wait crosswise.
+  const ids = [...new Set(indicatorIds)].sort((a, b) => a - b);
+  if (ids.length) await scope.query(`SELECT pg_advisory_xact_lock($1::int, id) FROM unnest($2::int[]) AS id`, [LOCK_NAMESPACE, ids]);
+  return ids;
+}
+
+/**
  * Runs `change` (statements that release, withdraw or revise the owner's cells of
  * `indicatorIds`) and then recomputes their pattern, in the caller's transaction. Changes of the
  * same indicators wait for each other (an advisory lock until the end of the transaction): a
@@ -142,9 +155,7 @@ const LOCK_NAMESPACE = 0x6b6f6269; // "kobi"
  * lock is taken before `change` touches any row, so two changes cannot deadlock on it.
  */
 export async function changeReleasedCells<T>(scope: SuppressionScope, ownerOrgId: number, indicatorIds: readonly number[], change: () => Promise<T>): Promise<T> {
-  // In ascending order (unnest keeps the array's order), so that two changes never wait crosswise.
-  const ids = [...new Set(indicatorIds)].sort((a, b) => a - b);
-  await scope.query(`SELECT pg_advisory_xact_lock($1::int, id) FROM unnest($2::int[]) AS id`, [LOCK_NAMESPACE, ids]);
+  const ids = await lockIndicators(scope, indicatorIds);
   const result = await change();
   await recomputeSuppression(scope, ownerOrgId, ids);
   return result;

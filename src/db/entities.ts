@@ -9,9 +9,10 @@ import { DataRelease } from '../modules/releases/release.entity';
 import { Observation } from '../modules/series/observation.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { Access1764100000000 } from './migrations/1764100000000-access';
+import { Imports1764200000000 } from './migrations/1764200000000-imports';
 
 /** Every entity the data source knows; one list so that server, seeds and tests agree. */
 export const ENTITIES = [Region, Organization, EducationArea, Indicator, Observation, ApiKey, DataSharingAgreement, AgreementRead, DataRelease];
 
 /** Migrations in the order they run. */
-export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000];
+export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000, Imports1764200000000];

@@ -1,3 +1,7 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { APP_ROLE } from './migrations/1764100000000-access';
 
@@ -22,10 +26,11 @@ export class RequestTransaction {
 
   /**
    * Opens the transaction for a member of organization `orgCode`; returns the organization, or
-   * null (and ends the transaction) when the hub does not know it.
+   * null (and ends the transaction) when the hub does not know it. `subject` (who) goes into
+   * `kobi.subject`, which the audit trail records with every change of a cell.
    */
-  async openAs(orgCode: string): Promise<{ id: number; kind: string } | null> {
-    await this.open(orgCode);
+  async openAs(orgCode: string, subject: string): Promise<{ id: number; kind: string } | null> {
+    await this.open({ orgCode, subject });
     if (!this.org) await this.finish(false);
     return this.org ?? null;
   }
@@ -38,12 +43,30 @@ export class RequestTransaction {
    * (node-postgres' own queueing of concurrent queries on a client is deprecated).
    */
   query<T = any>(sql: string, params?: unknown[]): Promise<T> {
+    // Always the rows, whatever the statement: TypeORM's plain form answers an
+    // UPDATE … RETURNING with [rows, rowCount], its structured form gives rows as `records`.
+    return this.enqueue(async (runner) => (await runner.query(sql, params, true)).records as T);
+  }
+
+  /**
+   * Streams `source` (COPY text format) into `COPY … FROM STDIN` on the request's connection, in
+   * its transaction, with the stream's backpressure; resolves with the number of rows copied.
+   * Only on a PostgreSQL server: COPY through the embedded database's socket breaks the protocol
+   * (DESIGN §9), so callers use batched INSERTs there.
+   */
+  copyFrom(sql: string, source: Readable): Promise<number> {
+    return this.enqueue(async (runner) => {
+      const client = (await runner.connect()) as PoolClient;
+      const sink = client.query(copyFrom(sql));
+      await pipeline(source, sink);
+      return sink.rowCount;
+    });
+  }
+
+  private enqueue<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       if (this.finished) throw new Error('the request transaction has already ended');
-      const runner = this.runner ?? (await this.open());
-      // Always the rows, whatever the statement: TypeORM's plain form answers an
-      // UPDATE … RETURNING with [rows, rowCount], its structured form gives rows as `records`.
-      return (await runner.query(sql, params, true)).records as T;
+      return work(this.runner ?? (await this.open()));
     });
     this.queue = run.then(
       () => undefined,
@@ -73,18 +96,19 @@ export class RequestTransaction {
    * message; a member in two, the organization lookup setting `kobi.org_id` and the role itself.
    * The transaction is managed here by hand (not with TypeORM's transaction API) for that reason.
    */
-  private open(orgCode?: string): Promise<QueryRunner> {
+  private open(member?: { orgCode: string; subject: string }): Promise<QueryRunner> {
     this.opening ??= (async () => {
       const runner = this.db.createQueryRunner();
       try {
-        if (orgCode === undefined) {
+        if (member === undefined) {
           await runner.query(`BEGIN; SET LOCAL ROLE ${APP_ROLE}`);
         } else {
           await runner.query('BEGIN');
           const [row] = await runner.query(
-            `SELECT id, kind, set_config('kobi.org_id', id::text, true) AS org, set_config('role', '${APP_ROLE}', true) AS role
+            `SELECT id, kind, set_config('kobi.org_id', id::text, true) AS org, set_config('kobi.subject', $2, true) AS subject,
+               set_config('role', '${APP_ROLE}', true) AS role
              FROM organization WHERE code = $1`,
-            [orgCode],
+            [member.orgCode, member.subject],
           );
           if (row) this.org = { id: row.id, kind: row.kind };
         }

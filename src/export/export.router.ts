@@ -1,17 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import express from 'express';
-import { GraphQLError } from 'graphql';
 import type { Authenticator } from '../access/auth';
 import { createContext, type HubDeps, type RequestContext } from '../graphql/context';
-import { createErrorFormatter } from '../graphql/errors';
+import { createErrorFormatter, restError } from '../graphql/errors';
 import { CSV_FORMATS, writeCsv, type CsvFormat } from './csv.writer';
 import { parseExportArgs } from './export-args';
 import { ClientGone, resolveSelection, type ExportSelection } from './export-source';
 import { writeJsonStat } from './jsonstat.writer';
 import { writeXlsx } from './xlsx.writer';
-
-/** HTTP status of an export error by its code; anything else is 500. */
-const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, QUERY_TOO_COMPLEX: 413 };
 
 type Writer = (ctx: RequestContext, sel: ExportSelection, res: ServerResponse, options: Record<string, string>) => Promise<void>;
 
@@ -39,15 +35,13 @@ export function exportRouter(deps: HubDeps & { auth: Authenticator }): express.R
       } catch (err) {
         await ctx?.tx.finish(false).catch(() => undefined);
         if (err instanceof ClientGone) return;
-        const formatted = formatError(err instanceof GraphQLError ? err.toJSON() : { message: String(err) }, err);
+        const { status, body } = restError(formatError, err);
         if (res.headersSent) {
-          deps.log.error('export failed after its first byte', { code: formatted.extensions?.code, message: formatted.message });
+          deps.log.error('export failed after its first byte', { code: body.errors[0].extensions?.code, message: body.errors[0].message });
           res.destroy();
           return;
         }
-        const { http: _status, ...extensions } = formatted.extensions ?? {};
-        const code = String(extensions.code);
-        res.status(HTTP_STATUS[code] ?? 500).json({ errors: [{ message: formatted.message, extensions }] });
+        res.status(status).json(body);
       }
     };
   const router = express.Router();

@@ -11,7 +11,7 @@ import { createLoaders, type Loaders } from './loaders';
 /** Settings the request path needs: a slice of Config, so that tests can build it by hand. */
 export type HubSettings = Pick<
   Config,
-  'maxCodesPerList' | 'disclosureThreshold' | 'maxCells' | 'maxCost' | 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'hideSuggestions' | 'introspection'
+  'maxCodesPerList' | 'disclosureThreshold' | 'maxCells' | 'maxCost' | 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'hideSuggestions' | 'introspection' | 'stageWithCopy'
 >;
 
 /** What the request context needs from the running hub. */
@@ -45,7 +45,7 @@ export async function createContext(deps: HubDeps, credentials: Credentials | nu
   const tx = new RequestTransaction(deps.db);
   let viewer: Viewer = ANONYMOUS;
   if (credentials) {
-    const org = await tx.openAs(credentials.orgCode);
+    const org = await tx.openAs(credentials.orgCode, credentials.subject);
     if (!org) throw unauthenticated(`organization "${credentials.orgCode}" is not known to this hub`);
     viewer = { ...credentials, kind: 'member', orgId: org.id, orgKind: org.kind as OrganizationKind };
   }

@@ -99,3 +99,16 @@ export const forbidden = (why: string) => new HubError('FORBIDDEN', why);
 
 /** A change that contradicts the current state (e.g. approving a revoked agreement). */
 export const conflict = (why: string) => new HubError('CONFLICT', why);
+
+/** HTTP status of a REST endpoint's error (exports, uploads) by its code; anything else is 500. */
+const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, QUERY_TOO_COMPLEX: 413 };
+
+/**
+ * A REST endpoint's error as GraphQL shapes it (`{ errors: [{ message, extensions: { code } }] }`)
+ * with its HTTP status, through the one formatter (internals hidden, faults logged).
+ */
+export function restError(format: ReturnType<typeof createErrorFormatter>, err: unknown): { status: number; body: { errors: GraphQLFormattedError[] } } {
+  const formatted = format(err instanceof GraphQLError ? err.toJSON() : { message: String(err) }, err);
+  const { http: _status, ...extensions } = formatted.extensions ?? {};
+  return { status: HTTP_STATUS[String(extensions.code)] ?? 500, body: { errors: [{ message: formatted.message, extensions }] } };
+}

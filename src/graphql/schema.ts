@@ -5,6 +5,7 @@ import { fieldRuleChecker } from '../access/field-rules';
 import { AgreementReadResolver, AgreementResolver, AgreementScopeResolver } from '../modules/agreements/agreement.resolver';
 import { AggregateResolver, SeriesComparisonResolver } from '../modules/analytics/analytics.resolver';
 import { ApiKeyResolver } from '../modules/api-keys/api-key.resolver';
+import { ImportResolver } from '../modules/imports/import.resolver';
 import { BreakdownCodeResolver } from '../modules/indicators/breakdown-code';
 import { EducationAreaResolver, IndicatorConnectionResolver, IndicatorResolver } from '../modules/indicators/indicator.resolver';
 import { OrganizationResolver } from '../modules/organizations/organization.resolver';
@@ -12,7 +13,7 @@ import { RegionResolver } from '../modules/regions/region.resolver';
 import { ReleaseResolver } from '../modules/releases/release.resolver';
 import { ObservationResolver, SeriesResolver } from '../modules/series/series.resolver';
 
-export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, IndicatorConnectionResolver, EducationAreaResolver, SeriesResolver, ObservationResolver, ApiKeyResolver, AgreementResolver, AgreementScopeResolver, AgreementReadResolver, ReleaseResolver, AggregateResolver, SeriesComparisonResolver, BreakdownCodeResolver] as const;
+export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, IndicatorConnectionResolver, EducationAreaResolver, SeriesResolver, ObservationResolver, ApiKeyResolver, AgreementResolver, AgreementScopeResolver, AgreementReadResolver, ReleaseResolver, AggregateResolver, SeriesComparisonResolver, BreakdownCodeResolver, ImportResolver] as const;
 
 let schema: GraphQLSchema | undefined;
 
@@ -24,7 +25,7 @@ export function hubSchema(): GraphQLSchema {
     schema.getQueryType()!.description =
       'Entry points of the KoBi Data Hub: regions (Gebietseinheiten), the indicator catalogue by education area, and time series of indicators for regions.';
     schema.getMutationType()!.description =
-      'Changes: API keys, releases (Freigabe), data-sharing agreements (Datenbereitstellung), organizations and the indicator catalogue. Each runs in one transaction: a mutation that fails writes nothing.';
+      'Changes: uploads of cells, API keys, releases (Freigabe), data-sharing agreements (Datenbereitstellung), organizations and the indicator catalogue. Each runs in one transaction: a mutation that fails writes nothing.';
   }
   return schema;
 }

@@ -25,6 +25,8 @@ export const TEST_SETTINGS: HubSettings = {
   maxTokens: 5_000,
   hideSuggestions: false,
   introspection: true,
+  // As the hub decides it from DATABASE_URL: COPY on a server, batched INSERTs on PGlite.
+  stageWithCopy: process.env.DATABASE_URL !== undefined,
 };
 
 export interface TestHub {

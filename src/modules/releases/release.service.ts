@@ -1,6 +1,6 @@
 import { requireMember, requireRole } from '../../access/permissions';
 import { changeReleasedCells } from '../../access/suppression.service';
-import { orgIdOf, Role } from '../../access/viewer';
+import { orgIdOf, Role, type Member } from '../../access/viewer';
 import type { RequestContext } from '../../graphql/context';
 import { badInput, conflict, notFound, requiredText } from '../../graphql/errors';
 import type { Indicator } from '../indicators/indicator.entity';
@@ -101,6 +101,26 @@ export const ReleaseService = {
       );
       return toRelease(withdrawn);
     });
+  },
+
+  /**
+   * Records the releases of an upload that released its cells itself (`release` of
+   * `importObservations` / `POST /import`): one release per indicator, over the regions and the
+   * period range of the cells `cellsSql` selects (columns indicator_id, region_id, period_start,
+   * period_end), effective at `at` — the `released_at` the upload gave exactly those cells, which
+   * ties them to it, so that `withdraw` turns back exactly them. The caller has written the
+   * cells, holds the indicators' locks and recomputes the suppression pattern
+   * (src/modules/imports/import.service.ts).
+   */
+  async recordUploadReleases(ctx: RequestContext, member: Member, at: Date, reason: string, cellsSql: string): Promise<number> {
+    const rows = await ctx.query(
+      `INSERT INTO data_release (owner_org_id, indicator_id, region_ids, period_from, period_to, effective_at, released_by, reason, cells)
+       SELECT $1, c.indicator_id, array_agg(DISTINCT c.region_id), min(c.period_start), max(c.period_end), $2, $3, $4, count(*)
+       FROM (${cellsSql}) c GROUP BY c.indicator_id
+       RETURNING id`,
+      [member.orgId, at, member.subject, requiredText('releaseReason', reason)],
+    );
+    return rows.length;
   },
 
   /** The viewer organization's releases, newest first; the public has none. */

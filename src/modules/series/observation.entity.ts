@@ -95,4 +95,8 @@ export class Observation {
 
   @Column({ name: 'uploaded_by', type: 'text', nullable: true })
   uploadedBy: string | null;
+
+  /** The version this row replaced (null for a first version): the audit trail's link to the old values. */
+  @Column({ name: 'previous_id', type: 'bigint', nullable: true })
+  previousId: string | null;
 }

@@ -1,0 +1,445 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { requireRole } from '../../access/permissions';
+import { lockIndicators, recomputeSuppression } from '../../access/suppression.service';
+import { Role, type Member } from '../../access/viewer';
+import type { RequestContext } from '../../graphql/context';
+import { badInput, conflict } from '../../graphql/errors';
+import { ReleaseService } from '../releases/release.service';
+import { COLUMN_NAMES, parseRow, type ImportFormat, type RowColumn, type RowError, type StagedRow } from './import-row';
+import { ImportReport, ImportStatus, type ImportRowError, type ImportRowInput } from './import.types';
+
+/** Most row errors a report lists (`errorCount` has them all). */
+export const MAX_REPORTED_ERRORS = 1000;
+/** Rows per INSERT when staging without COPY (the embedded database). */
+const INSERT_BATCH = 5000;
+/** Namespace of the advisory locks on idempotency keys (the indicators' locks use another). */
+const KEY_LOCK_NAMESPACE = 0x696d7074; // "impt"
+/** Longest idempotency key accepted. */
+const MAX_KEY = 200;
+
+/** An upload to run: its rows (streamed), problems of the file as a whole, and the hash of its payload. */
+export interface ImportSource {
+  format: ImportFormat;
+  rows: AsyncIterable<StagedRow>;
+  /** File-level problems (header, CSV syntax); complete once `rows` is consumed. */
+  problems: Array<RowError & { row: number }>;
+  /** Hash of the payload (with the options that change its meaning); available once `rows` is consumed. */
+  hash(): string;
+}
+
+export interface ImportOptions {
+  dryRun: boolean;
+  release: boolean;
+  releaseReason?: string | null;
+  idempotencyKey?: string | null;
+  /** Called with the number of rows staged so far (progress logging). */
+  onProgress?: (rows: number) => void;
+}
+
+/** The staging table's columns, in the order of COPY and of the INSERT's arrays. */
+const STAGE_COLUMNS: Array<[name: string, type: string, get: (r: StagedRow) => unknown]> = [
+  ['row_no', 'integer', (r) => r.row],
+  ['indicator_code', 'text', (r) => r.indicator],
+  ['region_code', 'text', (r) => r.region],
+  ['period', 'text', (r) => r.period],
+  ['period_start', 'date', (r) => r.periodStart],
+  ['period_end', 'date', (r) => r.periodEnd],
+  ['period_type', 'text', (r) => r.periodType],
+  ['breakdown_dimension', 'text', (r) => r.dimension],
+  ['breakdown_code', 'text', (r) => r.code],
+  ['value', 'double precision', (r) => r.value],
+  ['numerator', 'double precision', (r) => r.numerator],
+  ['denominator', 'double precision', (r) => r.denominator],
+  ['counts_given', 'boolean', (r) => r.countsGiven],
+  ['status', 'text', (r) => r.status],
+  ['status_from_symbol', 'text', (r) => r.statusFromSymbol],
+  ['symbol', 'text', (r) => r.symbol],
+  ['version', 'integer', (r) => r.version],
+  ['rounded', 'boolean', (r) => r.rounded],
+  ['error_code', 'text', (r) => r.error?.code ?? null],
+  ['error_column', 'text', (r) => r.error?.column ?? null],
+  ['error_message', 'text', (r) => r.error?.message ?? null],
+];
+
+/** COPY text format: `\N` for null, backslash escapes for the characters that delimit. */
+function copyField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = String(v);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+}
+
+/**
+ * The one upload pipeline (issue 5; README "Uploads"), behind `importObservations`, `POST /import`
+ * and the CLI. In the request's transaction, as the request role under row-level security:
+ *
+ * 1. Stage: the rows stream into a temporary table — COPY on a server, batched
+ *    `INSERT … SELECT unnest(…)` on the embedded database — with their row-local parse (period,
+ *    numbers, symbol; src/modules/imports/import-row.ts). Memory holds one batch, whatever the size.
+ * 2. Idempotency: with a key, a committed upload of the same uploader with that key answers with
+ *    its stored report (same payload hash) or CONFLICT (another payload). The key's advisory lock
+ *    makes a concurrent twin wait and then replay.
+ * 3. Lock the upload's indicators (the lock releases and withdrawals take too), then resolve
+ *    every row against the catalogue, the uploader's territory and the current cells in one
+ *    statement, and list every problem with one statement per kind of check (set-based).
+ * 4. Any error: nothing is written; the report and the upload record (REJECTED) are. Otherwise
+ *    the changed cells get a new version (the current one is closed with `superseded_at`; both
+ *    carry the same instant), unchanged rows write nothing, and with `release` the cells are
+ *    released and recorded as releases (ReleaseService), then the suppression pattern is
+ *    recomputed. A dry run does all of it and rolls it back to a savepoint.
+ * The audit trail is written by triggers (src/db/migrations/1764200000000-imports.ts).
+ */
+export const ImportService = {
+  async run(ctx: RequestContext, source: ImportSource, options: ImportOptions): Promise<ImportReport> {
+    const member = requireRole(ctx, Role.EDITOR);
+    const key = options.idempotencyKey?.trim() || null;
+    if (key !== null && key.length > MAX_KEY) throw badInput(`the idempotency key may have at most ${MAX_KEY} characters`, { argument: 'idempotencyKey' });
+    const reason = options.releaseReason?.trim() || null;
+
+    // A key already used: read (and hash) the payload without staging it, then replay or refuse.
+    if (key !== null) {
+      const stored = await storedReport(ctx, member, key);
+      if (stored) {
+        for await (const _row of source.rows) void _row;
+        return replay(stored, payloadHash(source, options));
+      }
+    }
+
+    // The upload's id first: the audit trigger records it with every change (`kobi.import_id`).
+    const [{ id: importId }] = await ctx.query(`SELECT set_config('kobi.import_id', nextval(pg_get_serial_sequence('data_import', 'id'))::text, true) AS id`);
+    await ctx.query(
+      `CREATE TEMP TABLE import_stage (${STAGE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DROP;
+       CREATE TEMP TABLE import_error (row_no integer NOT NULL, seq smallint NOT NULL, column_name text, code text NOT NULL, message text NOT NULL) ON COMMIT DROP`,
+    );
+    const rows = await stage(ctx, source, options.onProgress);
+
+    if (key !== null) {
+      // Concurrent requests with one key: the second waits here until the first has committed
+      // (or rolled back), then finds its report.
+      await ctx.query(`SELECT pg_advisory_xact_lock($1::int, hashtext($2))`, [KEY_LOCK_NAMESPACE, `${member.orgId}|${member.subject}|${key}`]);
+      const stored = await storedReport(ctx, member, key);
+      if (stored) return replay(stored, payloadHash(source, options));
+    }
+    const hash = payloadHash(source, options);
+    const record = (report: ImportReport) =>
+      ctx.query(
+        `INSERT INTO data_import (id, organization_id, subject, format, status, release_requested, idempotency_key, payload_hash, rows, inserted, revised, unchanged, released, error_count, report)
+         VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)`,
+        [importId, member.orgId, member.subject, source.format, report.status, options.release, report.status === ImportStatus.COMMITTED ? key : null, hash, report.rows,
+          report.inserted, report.revised, report.unchanged, report.released, report.errorCount, JSON.stringify(report)],
+      );
+
+    if (source.problems.length) {
+      const report = emptyReport(importId, ImportStatus.REJECTED, rows);
+      report.errors = source.problems.map((p) => rowError(source.format, p.row, p.column, p.code, p.message));
+      report.errorCount = report.errors.length;
+      await record(report);
+      return report;
+    }
+
+    await ctx.query('ANALYZE import_stage');
+    const indicatorRows: Array<{ id: number }> = await ctx.query(
+      `SELECT i.id FROM indicator i WHERE i.code IN (SELECT DISTINCT indicator_code FROM import_stage)`,
+    );
+    const indicatorIds = await lockIndicators(ctx, indicatorRows.map((r) => r.id));
+    // One instant for the whole upload, taken under the locks: later than every version it can
+    // close (their writers committed before we got the locks), so recorded_at/superseded_at
+    // stay ordered per cell however uploads interleave.
+    const [{ t }] = await ctx.query(`SELECT clock_timestamp() AS t`);
+    await resolve(ctx, member, options.release);
+    await check(ctx, options.release);
+
+    const counts = await countActions(ctx, options.release);
+    const report = emptyReport(importId, ImportStatus.REJECTED, rows);
+    Object.assign(report, counts);
+    const errors = await reportedErrors(ctx, source.format);
+    if (errors.count) {
+      Object.assign(report, { inserted: 0, revised: 0, unchanged: 0, released: 0, written: 0, errorCount: errors.count, errors: errors.list });
+      await record(report);
+      return report;
+    }
+
+    await ctx.query('SAVEPOINT import_apply');
+    const collisions = await apply(ctx, member, t, options.release, reason ?? `Upload ${importId}`, indicatorIds, counts.inserted + counts.revised);
+    if (collisions) {
+      await ctx.query('ROLLBACK TO SAVEPOINT import_apply');
+      const after = await reportedErrors(ctx, source.format);
+      Object.assign(report, { inserted: 0, revised: 0, unchanged: 0, released: 0, written: 0, errorCount: after.count, errors: after.list });
+      await record(report);
+      return report;
+    }
+    if (options.dryRun) {
+      await ctx.query('ROLLBACK TO SAVEPOINT import_apply');
+      return { ...report, importId: null, status: ImportStatus.DRY_RUN };
+    }
+    report.status = ImportStatus.COMMITTED;
+    await record(report);
+    return report;
+  },
+};
+
+/** The stored report of the uploader's committed upload with this key, and its payload hash. */
+async function storedReport(ctx: RequestContext, member: Member, key: string): Promise<{ report: ImportReport; hash: string } | null> {
+  const [row] = await ctx.query(
+    `SELECT report, payload_hash FROM data_import WHERE organization_id = $1 AND subject = $2 AND idempotency_key = $3 AND status = 'COMMITTED'`,
+    [member.orgId, member.subject, key],
+  );
+  return row ? { report: row.report, hash: row.payload_hash } : null;
+}
+
+/** The payload's hash with the options that change what it writes (the same rows released or not are different uploads). */
+function payloadHash(source: ImportSource, options: ImportOptions): string {
+  return createHash('sha256').update(`${source.hash()}|release=${options.release}|reason=${options.releaseReason ?? ''}`).digest('hex');
+}
+
+function replay(stored: { report: ImportReport; hash: string }, hash: string): ImportReport {
+  if (stored.hash !== hash) {
+    throw conflict('this idempotency key was used for another upload (other rows or options); use a new key for a new upload');
+  }
+  return { ...stored.report, replayed: true };
+}
+
+function emptyReport(importId: string | null, status: ImportStatus, rows: number): ImportReport {
+  return Object.assign(new ImportReport(), { importId, status, replayed: false, rows, inserted: 0, revised: 0, unchanged: 0, released: 0, written: 0, errorCount: 0, errors: [] });
+}
+
+function rowError(format: ImportFormat, row: number, column: RowColumn | null, code: string, message: string): ImportRowError {
+  return { row, column: column === null || column === 'file' ? null : COLUMN_NAMES[format][column], code: code as ImportRowError['code'], message };
+}
+
+/** Streams the rows into `import_stage`; returns how many. */
+async function stage(ctx: RequestContext, source: ImportSource, onProgress?: (rows: number) => void): Promise<number> {
+  let count = 0;
+  const columns = STAGE_COLUMNS.map(([n]) => n).join(', ');
+  if (ctx.config.stageWithCopy) {
+    async function* lines(): AsyncGenerator<string> {
+      let chunk = '';
+      let inChunk = 0;
+      for await (const row of source.rows) {
+        chunk += STAGE_COLUMNS.map(([, , get]) => copyField(get(row))).join('\t') + '\n';
+        count++;
+        if (++inChunk === 1000) {
+          yield chunk;
+          onProgress?.(count);
+          [chunk, inChunk] = ['', 0];
+        }
+      }
+      if (chunk) yield chunk;
+    }
+    await ctx.tx.copyFrom(`COPY import_stage (${columns}) FROM STDIN`, Readable.from(lines(), { objectMode: false }));
+    return count;
+  }
+  const sql = `INSERT INTO import_stage (${columns}) SELECT * FROM unnest(${STAGE_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})`;
+  let batch: StagedRow[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    await ctx.query(sql, STAGE_COLUMNS.map(([, , get]) => batch.map(get)));
+    batch = [];
+    onProgress?.(count);
+  };
+  for await (const row of source.rows) {
+    batch.push(row);
+    count++;
+    if (batch.length === INSERT_BATCH) await flush();
+  }
+  await flush();
+  return count;
+}
+
+/**
+ * One statement: every staged row with its indicator, region, whether the region is in the
+ * uploader's territory (its organization's region and everything below), the cell's current
+ * version (as far as row-level security shows it: one's own, and others' released cells), and
+ * what the row would do: INSERT a first version, REVISE (a new version), leave it UNCHANGED, or
+ * RELEASE an unchanged draft (with `release`).
+ */
+async function resolve(ctx: RequestContext, member: Member, release: boolean): Promise<void> {
+  await ctx.query(
+    `CREATE TEMP TABLE import_territory ON COMMIT DROP AS
+       WITH RECURSIVE t AS (SELECT region_id AS id FROM organization WHERE id = $1
+                            UNION SELECT r.id FROM region r JOIN t ON r.parent_id = t.id)
+       SELECT id FROM t`,
+    [member.orgId],
+  );
+  await ctx.query(
+    `CREATE TEMP TABLE import_cell ON COMMIT DROP AS
+     SELECT y.*,
+       CASE WHEN y.current_id IS NULL THEN 'INSERT'
+            WHEN y.same_value AND y.symbol = y.current_symbol AND (y.status IS NULL OR y.status = y.current_status)
+                 AND (NOT y.counts_given OR (y.numerator IS NOT DISTINCT FROM y.current_numerator AND y.denominator IS NOT DISTINCT FROM y.current_denominator))
+              THEN CASE WHEN $1::boolean AND y.current_release = 'DRAFT' THEN 'RELEASE' ELSE 'UNCHANGED' END
+            ELSE 'REVISE' END AS action,
+       -- A released cell revised (with release) is a berichtigte Zahl, unless the row says more than a plain value.
+       (y.current_release = 'RELEASED' AND $1::boolean AND coalesce(y.status, y.status_from_symbol) = 'A' AND y.symbol = '') AS revised_mark
+     FROM (
+       SELECT s.*, i.id AS indicator_id, i.period_type AS indicator_period_type, i.valid_min, i.valid_max, i.breakdowns, i.decimals,
+         i.unit, i.aggregation, i.version AS definition_version, r.id AS region_id, w.id IS NOT NULL AS in_territory,
+         c.id AS current_id, c.version AS current_version, c.value AS current_value, c.numerator AS current_numerator,
+         c.denominator AS current_denominator, c.status AS current_status, c.symbol AS current_symbol, c.owner_org_id AS current_owner,
+         c.release_state AS current_release, c.source_cleared AS current_source_cleared, c.source_note AS current_source_note,
+         c.internal_note AS current_internal_note,
+         CASE WHEN s.rounded AND s.value IS NOT NULL AND c.value IS NOT NULL THEN round(c.value::numeric, i.decimals) = s.value::numeric
+              ELSE c.value IS NOT DISTINCT FROM s.value END AS same_value
+       FROM import_stage s
+         LEFT JOIN indicator i ON i.code = s.indicator_code
+         LEFT JOIN region r ON r.code = s.region_code AND r.valid_to IS NULL
+         LEFT JOIN import_territory w ON w.id = r.id
+         LEFT JOIN observation c ON c.indicator_id = i.id AND c.region_id = r.id AND c.breakdown_dimension = s.breakdown_dimension
+           AND c.breakdown_code = s.breakdown_code AND c.period_start = s.period_start AND c.superseded_at IS NULL
+       WHERE s.error_code IS DISTINCT FROM 'MALFORMED_CSV'
+     ) y`,
+    [release],
+  );
+}
+
+/** Every problem of every row, one set-based statement per kind, into `import_error`. */
+async function check(ctx: RequestContext, release: boolean): Promise<void> {
+  await ctx.query(
+    `INSERT INTO import_error (row_no, seq, column_name, code, message)
+     SELECT s.row_no, 0, s.error_column, s.error_code, s.error_message FROM import_stage s WHERE s.error_code IS NOT NULL`,
+  );
+  // Checks that need the catalogue, the territory and the current cell; the row-local ones
+  // (seq 0) came with the staging. A row may fail several.
+  await ctx.query(
+    `INSERT INTO import_error (row_no, seq, column_name, code, message)
+     SELECT x.row_no, e.seq, e.col, e.code, e.msg
+     FROM import_cell x CROSS JOIN LATERAL (VALUES
+       (1, x.indicator_id IS NULL, 'indicator', 'UNKNOWN_INDICATOR', format('no indicator has the code "%s"', x.indicator_code)),
+       (2, x.region_id IS NULL, 'region', 'UNKNOWN_REGION', format('no current region has the code "%s"', x.region_code)),
+       (3, x.indicator_id IS NOT NULL AND x.error_code IS NULL AND x.breakdown_dimension <> '' AND NOT (x.breakdown_dimension = ANY (x.breakdowns)),
+           'breakdown_dimension', 'UNKNOWN_BREAKDOWN', format('indicator %s is not broken down by %s', x.indicator_code, x.breakdown_dimension)),
+       (4, x.indicator_id IS NOT NULL AND x.period_type IS NOT NULL AND x.period_type <> x.indicator_period_type,
+           'period', 'PERIOD_TYPE_MISMATCH', format('indicator %s has periods of type %s; "%s" is a %s', x.indicator_code, x.indicator_period_type, x.period, x.period_type)),
+       (5, x.value IS NOT NULL AND x.error_code IS NULL AND (coalesce(x.value < x.valid_min, false) OR coalesce(x.value > x.valid_max, false)),
+           'value', 'VALUE_OUT_OF_RANGE', format('%s lies outside the valid range of %s (%s to %s)', x.value, x.indicator_code, coalesce(x.valid_min::text, '…'), coalesce(x.valid_max::text, '…'))),
+       (6, x.aggregation = 'RATIO' AND x.error_code IS NULL AND x.value IS NOT NULL AND x.numerator IS NOT NULL AND x.denominator IS NOT NULL
+           AND (x.denominator = 0 OR abs(x.value - x.numerator / x.denominator * (CASE WHEN x.unit = '%' THEN 100 WHEN x.unit ~ '1\\.?000' THEN 1000 ELSE 1 END))
+                 > 0.5 * 10 ^ (-x.decimals) + 1e-9 * abs(x.value)),
+           'value', 'RATE_MISMATCH', format('%s ÷ %s does not give %s (%s)', x.numerator, x.denominator, x.value, x.unit)),
+       (7, x.region_id IS NOT NULL AND (NOT x.in_territory OR (x.current_owner IS NOT NULL AND x.current_owner <> $1)),
+           'region', 'REGION_NOT_WRITABLE', format('your organization may not write this cell of region %s (outside its territory, or kept by another organization)', x.region_code)),
+       (8, x.version IS NOT NULL AND x.indicator_id IS NOT NULL AND x.region_id IS NOT NULL AND x.version IS DISTINCT FROM x.current_version,
+           'version', 'CONFLICT', CASE WHEN x.current_version IS NULL THEN format('the row was edited from version %s, but the cell has none (yet)', x.version)
+                                       ELSE format('the row was edited from version %s, but the cell is at version %s now: export it again and redo the change', x.version, x.current_version) END),
+       (9, x.action = 'REVISE' AND x.current_release = 'RELEASED' AND NOT $2::boolean,
+           'value', 'REVISION_NEEDS_RELEASE', 'the cell is released: a new value must be released with the upload (release), or the release withdrawn first')
+     ) AS e(seq, failed, col, code, msg)
+     WHERE e.failed`,
+    [ctx.viewer.kind === 'member' ? ctx.viewer.orgId : -1, release],
+  );
+  // A cell twice in one upload: every repetition after its first row.
+  await ctx.query(
+    `INSERT INTO import_error (row_no, seq, column_name, code, message)
+     SELECT d.row_no, 10, 'period', 'DUPLICATE_CELL', format('the same cell as row %s', d.first_row)
+     FROM (SELECT s.row_no, min(s.row_no) OVER (PARTITION BY s.indicator_code, s.region_code, s.breakdown_dimension, s.breakdown_code, s.period_start) AS first_row
+           FROM import_stage s WHERE s.period_start IS NOT NULL) d
+     WHERE d.row_no <> d.first_row`,
+  );
+}
+
+async function countActions(ctx: RequestContext, release: boolean): Promise<Pick<ImportReport, 'inserted' | 'revised' | 'unchanged' | 'released' | 'written'>> {
+  const [c] = await ctx.query(
+    `SELECT count(*) FILTER (WHERE action = 'INSERT')::int AS inserted, count(*) FILTER (WHERE action = 'REVISE')::int AS revised,
+       count(*) FILTER (WHERE action IN ('UNCHANGED', 'RELEASE'))::int AS unchanged, count(*) FILTER (WHERE action = 'RELEASE')::int AS released_drafts
+     FROM import_cell`,
+  );
+  const written = c.inserted + c.revised;
+  return { inserted: c.inserted, revised: c.revised, unchanged: c.unchanged, released: release ? written + c.released_drafts : 0, written };
+}
+
+async function reportedErrors(ctx: RequestContext, format: ImportFormat): Promise<{ count: number; list: ImportRowError[] }> {
+  const [{ n }] = await ctx.query(`SELECT count(*)::int AS n FROM import_error`);
+  if (!n) return { count: 0, list: [] };
+  const rows: Array<{ row_no: number; column_name: RowColumn | null; code: string; message: string }> = await ctx.query(
+    `SELECT row_no, column_name, code, message FROM import_error ORDER BY row_no, seq LIMIT ${MAX_REPORTED_ERRORS}`,
+  );
+  return { count: n, list: rows.map((r) => rowError(format, r.row_no, r.column_name, r.code, r.message)) };
+}
+
+/**
+ * Writes a checked upload: closes the current versions of revised cells and inserts the new
+ * versions (one statement each), releases unchanged drafts and records the releases when asked.
+ * Returns true when a cell collided with a current version that row-level security hid (another
+ * organization's draft): those rows are then listed as REGION_NOT_WRITABLE and the caller rolls
+ * back.
+ */
+async function apply(ctx: RequestContext, member: Member, t: Date, release: boolean, reason: string, indicatorIds: number[], expected: number): Promise<boolean> {
+  await ctx.query(`UPDATE observation o SET superseded_at = $1 FROM import_cell x WHERE x.action = 'REVISE' AND o.id = x.current_id`, [t]);
+  const [{ n }] = await ctx.query(
+    `WITH written AS (
+       INSERT INTO observation AS o (indicator_id, region_id, period, period_start, breakdown_dimension, breakdown_code, value, numerator, denominator,
+         status, symbol, owner_org_id, release_state, released_at, released_by, version, definition_version, recorded_at, uploaded_by, previous_id,
+         source_cleared, source_note, internal_note)
+       SELECT x.indicator_id, x.region_id, x.period, x.period_start, x.breakdown_dimension, x.breakdown_code,
+         CASE WHEN x.same_value THEN x.current_value ELSE x.value END,
+         CASE WHEN x.counts_given THEN x.numerator WHEN x.same_value THEN x.current_numerator END,
+         CASE WHEN x.counts_given THEN x.denominator WHEN x.same_value THEN x.current_denominator END,
+         CASE WHEN x.revised_mark THEN 'R' ELSE coalesce(x.status, CASE WHEN x.symbol = x.current_symbol THEN x.current_status END, x.status_from_symbol) END,
+         CASE WHEN x.revised_mark THEN 'r' ELSE x.symbol END,
+         $2, CASE WHEN $3 THEN 'RELEASED' ELSE 'DRAFT' END, CASE WHEN $3 THEN $1::timestamptz END, CASE WHEN $3 THEN $4 END,
+         coalesce(x.current_version, 0) + 1, x.definition_version, $1, $4, x.current_id,
+         coalesce(x.current_source_cleared, false), x.current_source_note, x.current_internal_note
+       FROM import_cell x WHERE x.action IN ('INSERT', 'REVISE')
+       ON CONFLICT (indicator_id, region_id, breakdown_dimension, breakdown_code, period_start) WHERE superseded_at IS NULL DO NOTHING
+       RETURNING 1)
+     SELECT count(*)::int AS n FROM written`,
+    [t, member.orgId, release, member.subject],
+  );
+  if (n !== expected) {
+    await ctx.query(
+      `INSERT INTO import_error (row_no, seq, column_name, code, message)
+       SELECT x.row_no, 7, 'region', 'REGION_NOT_WRITABLE', format('your organization may not write this cell of region %s (kept by another organization)', x.region_code)
+       FROM import_cell x
+       WHERE x.action = 'INSERT' AND NOT EXISTS (
+         SELECT 1 FROM observation o WHERE o.indicator_id = x.indicator_id AND o.region_id = x.region_id AND o.breakdown_dimension = x.breakdown_dimension
+           AND o.breakdown_code = x.breakdown_code AND o.period_start = x.period_start AND o.superseded_at IS NULL AND o.recorded_at = $1 AND o.owner_org_id = $2)`,
+      [t, member.orgId],
+    );
+    return true;
+  }
+  if (release) {
+    await ctx.query(
+      `UPDATE observation o SET release_state = 'RELEASED', released_at = $1, released_by = $2 FROM import_cell x WHERE x.action = 'RELEASE' AND o.id = x.current_id`,
+      [t, member.subject],
+    );
+    const released = `SELECT indicator_id, region_id, period_start, period_end FROM import_cell WHERE action IN ('INSERT', 'REVISE', 'RELEASE')`;
+    if (await ReleaseService.recordUploadReleases(ctx, member, t, reason, released)) await recomputeSuppression(ctx, member.orgId, indicatorIds);
+  }
+  return false;
+}
+
+
+/** Most rows of one `importObservations`; larger uploads go through `POST /import` (streamed). */
+export const MAX_GRAPHQL_ROWS = 10_000;
+
+/** The rows of `importObservations` as an upload source (row = 1-based position in `rows`). */
+export function rowsSource(rows: ImportRowInput[]): ImportSource {
+  return {
+    format: 'graphql',
+    problems: [],
+    rows: (async function* () {
+      if (rows.length > MAX_GRAPHQL_ROWS) throw badInput(`at most ${MAX_GRAPHQL_ROWS} rows per importObservations; upload larger files with POST /import`, { argument: 'input.rows' });
+      for (const [i, r] of rows.entries()) {
+        yield parseRow(
+          {
+            row: i + 1,
+            indicator: r.indicator,
+            region: r.region,
+            period: r.period,
+            dimension: r.breakdownDimension ?? '',
+            code: r.breakdownCode ?? '',
+            value: r.value ?? null,
+            status: r.status,
+            symbol: r.symbol ?? '',
+            numerator: r.numerator,
+            denominator: r.denominator,
+            version: r.version,
+          },
+          false,
+        );
+      }
+    })(),
+    hash: () => createHash('sha256').update(JSON.stringify(rows)).digest('hex'),
+  };
+}
