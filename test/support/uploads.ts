@@ -9,7 +9,7 @@ export interface UploadResponse {
 /** POSTs a CSV body to the hub's `/import` as a demo identity (or with a raw bearer credential). */
 export async function upload(
   t: TestHub,
-  csv: string | Uint8Array,
+  csv: string,
   opts: { as?: string; bearer?: string; format?: 'de' | 'plain'; dryRun?: boolean; release?: boolean; key?: string; query?: string } = {},
 ): Promise<UploadResponse> {
   const params = new URLSearchParams({ format: opts.format ?? 'plain' });
