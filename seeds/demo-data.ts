@@ -22,6 +22,8 @@ import type { ObservationStatus, ReleaseState } from '../src/modules/series/obse
  *   in `sourceNote`; Germany's rows are the reference values themselves;
  * - aggregates are computed, never drawn: a Land row follows the indicator's rule over the Kreise,
  *   the Kreise 15083 and 15084 over their Gemeinden, sex parts add up to the total;
+ * - one indicator changes its definition (G2, population basis Zensus 2022 from 2022 on:
+ *   DEFINITION_CHANGES), so that the demo shows a series break;
  * - Gemeinde counts play "published official figures": below 3 they are already `.` (status Q),
  *   with secondary suppression (src/access/disclosure.ts), so no visible cell is 1 or 2;
  * - the Kommunen's own cells are not cleared at a source: they carry their true values, and the
@@ -115,6 +117,18 @@ export interface ObservationRow {
   uploadedBy: string | null;
 }
 
+/** A version of an indicator's definition, as in `indicator_definition`. */
+export interface IndicatorDefinitionRow {
+  indicatorId: number;
+  version: number;
+  definition: string;
+  populationBasis: string | null;
+  /** First day of the first period the version applies to; null: every period before the next version. */
+  validFrom: string | null;
+  changedAt: string;
+  changedBy: string;
+}
+
 /** A release (Freigabe) of a Kommune's cells, as recorded in `data_release`. */
 export interface DataReleaseRow {
   id: number;
@@ -165,6 +179,7 @@ export interface DemoData {
   organizations: OrganizationRow[];
   educationAreas: EducationAreaRow[];
   indicators: IndicatorRow[];
+  indicatorDefinitions: IndicatorDefinitionRow[];
   observations: ObservationRow[];
   releases: DataReleaseRow[];
   agreements: AgreementRow[];
@@ -513,6 +528,49 @@ const MODELS: Record<string, IndicatorModel> = {
   G3: { office: VHS, series: rate('population', { 2012: 100, 2024: 90 }, undefined, 1000), bund: { '2013': 110 } },
 };
 
+/**
+ * The demo's change of definition (DESIGN §3: "a series break where the population basis
+ * changes"): from the report year 2022, G2 divides by the population on the basis of the Zensus
+ * 2022 instead of the Zensus 2011, as the statistical offices did once the census results came
+ * out (June 2024). Its cells from 2022 on carry definition version 2, so every G2 series below
+ * Germany marks 2022 with status `B` (derived when read, src/modules/series/series-break.ts).
+ * The values stay the synthetic ones.
+ */
+export const DEFINITION_CHANGES: Record<string, { validFrom: string; definition: string; populationBasis: [before: string, after: string]; changedAt: string }> = {
+  G2: {
+    validFrom: '2022-01-01',
+    definition: 'Unterrichtsstunden der Volkshochschulen / Einwohner x1000; Einwohner ab Berichtsjahr 2022 auf Basis des Zensus 2022 (bis 2021: Zensus 2011)',
+    populationBasis: ['Zensus 2011', 'Zensus 2022'],
+    changedAt: '2024-06-25T08:00:00Z',
+  },
+};
+
+/** The definition versions of the catalogue's indicators: version 1 for each, and the changes above. */
+function definitionHistory(indicators: IndicatorRow[], original: Map<number, string>): IndicatorDefinitionRow[] {
+  return indicators.flatMap((i) => {
+    const change = DEFINITION_CHANGES[i.code];
+    const first: IndicatorDefinitionRow = {
+      indicatorId: i.id,
+      version: 1,
+      definition: original.get(i.id) ?? i.definition,
+      populationBasis: change?.populationBasis[0] ?? null,
+      validFrom: null,
+      changedAt: DEMO_TIMESTAMP,
+      changedBy: 'seed',
+    };
+    if (!change) return [first];
+    // The first version was in place before the change was recorded.
+    first.changedAt = '2012-01-01T00:00:00Z';
+    return [first, { indicatorId: i.id, version: 2, definition: change.definition, populationBasis: change.populationBasis[1], validFrom: change.validFrom, changedAt: change.changedAt, changedBy: 'seed' }];
+  });
+}
+
+/** The definition version a cell of `indicator` for `period` is computed with. */
+function definitionVersionOf(indicator: IndicatorRow, period: Period): number {
+  const change = DEFINITION_CHANGES[indicator.code];
+  return change && period.start >= change.validFrom ? 2 : 1;
+}
+
 /** Cells that are not plain values, by indicator and period code (all levels below Bund). */
 const PROVISIONAL: Record<string, string[]> = { C1: ['2024'], C2: ['2024'], C3: ['2024'] };
 const NOT_YET_PUBLISHED: Record<string, string[]> = { G2: ['2024'], G3: ['2024'] };
@@ -661,7 +719,7 @@ function buildIndicator(csv: Record<string, string>, id: number, orgId: (code: s
     source: `${model.office}; synthetic demo data`,
     ownerOrgId: orgId(isBund ? ORG_CODES.destatis : ORG_CODES.statisticsOffice),
     visibility: 'PUBLIC',
-    version: 1,
+    version: DEFINITION_CHANGES[csv.code] ? 2 : 1,
   };
 }
 
@@ -916,6 +974,8 @@ class Generator {
   run(): DemoData {
     const csv = readReferenceCsv('indicators.csv');
     const indicators = csv.map((row, i) => buildIndicator(row, i + 1, (code) => this.orgIds.get(code)!));
+    const original = new Map(indicators.map((i) => [i.id, i.definition]));
+    for (const i of indicators) if (DEFINITION_CHANGES[i.code]) i.definition = DEFINITION_CHANGES[i.code].definition;
     const byDependency = [...indicators].sort((a, b) => Number(b.code === LEAVERS_INDICATOR) - Number(a.code === LEAVERS_INDICATOR));
     for (const indicator of byDependency) {
       const model = MODELS[indicator.code];
@@ -939,6 +999,7 @@ class Generator {
       organizations: this.organizations,
       educationAreas: EDUCATION_AREAS,
       indicators: [...indicators, ...kommune.indicators],
+      indicatorDefinitions: definitionHistory([...indicators, ...kommune.indicators], original),
       observations,
       releases: kommune.releases,
       agreements: this.agreements(kommune.indicators),
@@ -960,7 +1021,7 @@ class Generator {
       releasedAt: DEMO_TIMESTAMP,
       releasedBy: 'seed',
       version: 1,
-      definitionVersion: 1,
+      definitionVersion: definitionVersionOf(indicator, period),
       recordedAt: DEMO_TIMESTAMP,
       sourceNote,
       sourceCleared: true,

@@ -72,6 +72,7 @@ export async function seedDemoData(
     await insertValues(em, 'organization', data.organizations);
     await insertValues(em, 'education_area', data.educationAreas);
     await insertValues(em, 'indicator', data.indicators);
+    await insertValues(em, 'indicator_definition', data.indicatorDefinitions);
     const columns = OBSERVATION_ARRAYS.map(([field]) => column(field)).join(', ');
     const arrays = OBSERVATION_ARRAYS.map(([, type], i) => `$${i + 1}::${type}`).join(', ');
     for (let from = 0; from < data.observations.length; from += BATCH_SIZE) {

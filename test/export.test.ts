@@ -181,7 +181,8 @@ describe('CSV format=de', () => {
     const lines = text.slice(0, -2).split('\r\n');
     expect(lines.every((l) => !l.includes('\n'))).toBe(true);
     expect(lines[0]).toBe(CSV_HEADERS.de.join(';'));
-    expect(lines.some((l) => /;\d+,\d+;[^;]*$/.test(l))).toBe(true); // a decimal comma in Wert
+    expect(lines.some((l) => /;\d+,\d+;[^;]*;\d+$/.test(l))).toBe(true); // a decimal comma in Wert, then Einheit and version
+    expect(lines.filter((l) => !l.startsWith('#')).slice(1).every((l) => /;[1-9]\d*$/.test(l))).toBe(true); // every cell's version
     const notes = lines.filter((l) => l.startsWith('#'));
     expect(lines.slice(-notes.length)).toEqual(notes); // trailing, after all data
     expect(notes).toContain('# . = Zahlenwert unbekannt oder geheim zu halten');
@@ -283,7 +284,7 @@ describe('errors', () => {
     }
   });
 
-  it('an unknown parameter, and the reserved `asOf`, are BAD_USER_INPUT', async () => {
+  it('an unknown parameter, and an `asOf` that is not a date-time with a time zone, are BAD_USER_INPUT', async () => {
     expect((await failure('series.json?indicatorCodes=C1&regionCodes=15&regioncodes=15', 400, 'BAD_USER_INPUT')).extensions.argument).toBe('regioncodes');
     expect((await failure('series.json?indicatorCodes=C1&regionCodes=15&format=de', 400, 'BAD_USER_INPUT')).extensions.argument).toBe('format');
     expect((await failure('series.csv?indicatorCodes=C1&regionCodes=15&asOf=2024-01-01', 400, 'BAD_USER_INPUT')).extensions.argument).toBe('asOf');

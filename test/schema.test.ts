@@ -42,7 +42,7 @@ describe('schema.graphql', () => {
     expect(String(obs.releaseState.type)).toBe('ReleaseState!');
     const series = (s.getType('Query') as any).getFields().series;
     expect(series.args.map((a: any) => a.name).sort()).toEqual(
-      ['breakdown', 'from', 'indicatorCodes', 'latest', 'parentCode', 'regionCodes', 'regionLevel', 'to'].sort(),
+      ['asOf', 'breakdown', 'from', 'indicatorCodes', 'latest', 'parentCode', 'regionCodes', 'regionLevel', 'to'].sort(),
     );
     expect(Object.keys((s.getType('TimeSeries') as any).getFields())).toEqual(
       expect.arrayContaining(['indicator', 'region', 'breakdown', 'points', 'periods', 'values', 'statuses']),

@@ -82,6 +82,12 @@ const covers = <T>(scope: T[] | null, value: T) => scope === null || scope.inclu
  * `indicators` × `regions` that returns the breakdown dimensions `dimensions` ('' = the total);
  * it appends its parameters to `params`. The statement selects `columns` and hands each row to
  * `cellAccess`.
+ *
+ * `asOf` (an SQL expression for a past instant, or null for now) is for reads of earlier
+ * versions: the rules are today's (release state, indicator visibility, agreements, suppression
+ * as stored now: a withdrawn release stays withdrawn in the past too), and a cell released by
+ * someone else counts only once its release had taken effect at that instant — what others could
+ * not see then, an as-of answer does not show them either.
  */
 export async function observationFilter(
   ctx: RequestContext,
@@ -89,6 +95,7 @@ export async function observationFilter(
   regions: Region[],
   dimensions: string[],
   params: unknown[],
+  asOf: string | null = null,
 ): Promise<{ join: string; where: string; columns: string }> {
   const org = orgIdOf(ctx.viewer);
   // -1 rather than NULL for the public: with NULL the planner folds the condition into a plan
@@ -97,7 +104,7 @@ export async function observationFilter(
   const orgParam = `$${params.length}::int`;
   params.push(openIndicatorIds(ctx.viewer, indicators));
   const open = `o.indicator_id = ANY($${params.length}::int[])`;
-  const released = `o.release_state = 'RELEASED' AND o.released_at <= now()`;
+  const released = `o.release_state = 'RELEASED' AND o.released_at <= ${asOf ?? 'now()'}`;
   const grants = org === null ? [] : await ctx.loaders.grantsForViewer.load(org);
   // The agreements' scope resolved here against this statement's indicators × regions ×
   // dimensions: one key (indicator, region, provider, dimension) per cell group an agreement

@@ -10,9 +10,10 @@ import { Observation } from '../modules/series/observation.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { Access1764100000000 } from './migrations/1764100000000-access';
 import { Imports1764200000000 } from './migrations/1764200000000-imports';
+import { Revisions1764300000000 } from './migrations/1764300000000-revisions';
 
 /** Every entity the data source knows; one list so that server, seeds and tests agree. */
 export const ENTITIES = [Region, Organization, EducationArea, Indicator, Observation, ApiKey, DataSharingAgreement, AgreementRead, DataRelease];
 
 /** Migrations in the order they run. */
-export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000, Imports1764200000000];
+export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000, Imports1764200000000, Revisions1764300000000];

@@ -1,3 +1,4 @@
+import { GraphQLDateTimeISO } from 'graphql-scalars';
 import { badInput, rejectNulText } from '../graphql/errors';
 import { BreakdownDimension } from '../modules/indicators/indicator.enums';
 import { RegionLevel } from '../modules/regions/region.enums';
@@ -37,6 +38,15 @@ function member<T extends string>(name: string, value: string | undefined, allow
   return value as T;
 }
 
+/** A date-time parameter, read by the same scalar (graphql-scalars' DateTimeISO) as GraphQL's `asOf`. */
+function dateTime(name: string, text: string): Date {
+  try {
+    return GraphQLDateTimeISO.parseValue(text) as Date;
+  } catch {
+    throw badInput(`"${name}" must be an ISO 8601 date-time with a time zone, e.g. 2025-03-31T00:00:00Z: ${text}`, { argument: name });
+  }
+}
+
 /**
  * Maps an export's query string onto the `series` arguments, checking only what the query
  * string adds (names, repetition, enum and integer syntax). Codes, periods and sizes are
@@ -49,12 +59,12 @@ export function parseExportArgs(query: Record<string, QueryValue>, formatOptions
   for (const name of Object.keys(query)) {
     if (!SERIES_PARAMS.has(name) && !(name in formatOptions)) throw badInput(`unknown parameter "${name}"`, { argument: name });
   }
-  if (query.asOf !== undefined) throw badInput('"asOf" is reserved for reading past versions and not supported yet', { argument: 'asOf' });
   const latestText = single('latest', query.latest);
   if (latestText !== undefined && !/^\d{1,6}$/.test(latestText)) throw badInput(`"latest" must be an integer: ${latestText}`, { argument: 'latest' });
   const dimension = member('breakdownDimension', single('breakdownDimension', query.breakdownDimension), BreakdownDimension);
   const codes = list(query.breakdownCodes);
   if (codes && !dimension) throw badInput('"breakdownCodes" needs "breakdownDimension"', { argument: 'breakdownCodes' });
+  const asOfText = single('asOf', query.asOf);
   const options: Record<string, string> = {};
   for (const [name, allowed] of Object.entries(formatOptions)) {
     options[name] = member(name, single(name, query[name]), Object.fromEntries(allowed.map((a) => [a, a]))) ?? allowed[0];
@@ -71,6 +81,7 @@ export function parseExportArgs(query: Record<string, QueryValue>, formatOptions
       to: single('to', query.to),
       latest: latestText === undefined ? undefined : Number(latestText),
       breakdown: dimension ? { dimension, codes } : undefined,
+      asOf: asOfText === undefined ? undefined : dateTime('asOf', asOfText),
     },
     options,
   };

@@ -25,6 +25,10 @@ export interface ExportCell {
   value: number | null;
   status: string;
   symbol: string;
+  /** The cell's version (`Observation.version`): uploads of an edited export send it back. */
+  version: number;
+  /** The version of the indicator's definition the value was computed with. */
+  definitionVersion: number;
 }
 
 /** Regions per SeriesService call: one statement of at most 500 regions × one indicator × the window. */
@@ -75,6 +79,8 @@ function cellsOf(s: TimeSeries, indicator: Indicator, region: Region): ExportCel
     value: s.values[i],
     status: s.statuses[i],
     symbol: s.symbols[i],
+    version: s.versions[i],
+    definitionVersion: s.definitionVersions[i],
   }));
 }
 

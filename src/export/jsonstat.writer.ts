@@ -4,7 +4,7 @@ import { HubError } from '../graphql/errors';
 import { TOTAL_CODE } from '../modules/indicators/indicator.enums';
 import { parsePeriod } from '../modules/series/period';
 import { cellPages, writeChunk, type ExportCell, type ExportSelection } from './export-source';
-import { SYMBOL_LEGEND, sourceNotes } from './legend';
+import { asOfNote, BreakNotes, SYMBOL_LEGEND, sourceNotes } from './legend';
 
 /**
  * The selection as a JSON-stat 2.0 dataset: dimensions indicator × region × period
@@ -36,12 +36,16 @@ export async function writeJsonStat(ctx: RequestContext, sel: ExportSelection, r
   const value: Array<number | null> = new Array(size.reduce((a, b) => a * b, 1)).fill(null);
   const status: Record<number, string> = {};
   const symbol: Record<number, string> = {};
+  const version: Record<number, number> = {};
+  const breaks = new BreakNotes();
   for (const c of cells) {
     let index = (indicatorAt.get(c.indicator.code)! * size[1] + regionAt.get(c.region.code)!) * size[2] + periodAt.get(c.period)!;
     if (breakdown) index = index * size[3] + codeAt.get(c.breakdownCode)!;
     value[index] = c.value;
     status[index] = c.status;
+    version[index] = c.version;
     if (c.symbol) symbol[index] = c.symbol;
+    breaks.add(c);
   }
   const labels = <T>(items: T[], code: (t: T) => string, label: (t: T) => string) => ({
     index: items.map(code),
@@ -68,8 +72,13 @@ export async function writeJsonStat(ctx: RequestContext, sel: ExportSelection, r
     dimension,
     value,
     status,
-    note: ['Fehlende Werte (null) tragen ihr Zeichen in extension.symbol; Zeichenerklärung in extension.symbols.'],
-    extension: { symbol, symbols: Object.fromEntries(SYMBOL_LEGEND) },
+    note: [
+      'Fehlende Werte (null) tragen ihr Zeichen in extension.symbol; Zeichenerklärung in extension.symbols.',
+      'Status B: erster Wert nach einem Zeitreihenbruch (geänderte Definition oder Bevölkerungsbasis). extension.version: Version jedes Werts (1 = erste Meldung, jede Berichtigung eine mehr).',
+      ...(await breaks.notes(ctx)),
+      ...asOfNote(sel),
+    ],
+    extension: { symbol, version, symbols: Object.fromEntries(SYMBOL_LEGEND), asOf: sel.window.asOf?.toISOString() ?? null },
   };
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Disposition', 'attachment; filename="series.json"');

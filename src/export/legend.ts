@@ -1,4 +1,7 @@
+import type { RequestContext } from '../graphql/context';
 import type { Indicator } from '../modules/indicators/indicator.entity';
+import { ObservationStatus } from '../modules/series/observation.enums';
+import type { ExportCell, ExportSelection } from './export-source';
 
 /**
  * The symbols of official statistics with their German meaning, as in
@@ -35,4 +38,37 @@ export function germanCell(value: number | null, symbol: string, decimals: numbe
 /** One source note per indicator: `Quelle C1: …`. */
 export function sourceNotes(indicators: Indicator[]): string[] {
   return indicators.map((i) => `Quelle ${i.code}: ${i.source}`);
+}
+
+/** `Stand: …` for an export read with `asOf`: which state of the data the file shows. */
+export function asOfNote(sel: ExportSelection): string[] {
+  return sel.window.asOf ? [`Stand: ${sel.window.asOf.toISOString()} (Werte, wie sie zu diesem Zeitpunkt bekannt waren)`] : [];
+}
+
+/**
+ * The series breaks of an export, explained: the cells with status `B` are collected while the
+ * export streams (one entry per indicator × definition version × period, not per cell), and
+ * written as notes beside the legend, e.g. `Zeitreihenbruch G2 ab 2022: Definition Version 2,
+ * Bevölkerungsbasis Zensus 2022 – …`. CSV `format=de` has no status column, so this is where its
+ * readers learn of a break.
+ */
+export class BreakNotes {
+  private readonly seen = new Map<string, { indicator: Indicator; version: number; period: string }>();
+
+  add(c: ExportCell): void {
+    if (c.status !== ObservationStatus.B) return;
+    const key = `${c.indicator.id}|${c.definitionVersion}|${c.period}`;
+    if (!this.seen.has(key)) this.seen.set(key, { indicator: c.indicator, version: c.definitionVersion, period: c.period });
+  }
+
+  async notes(ctx: RequestContext): Promise<string[]> {
+    const entries = [...this.seen.values()];
+    const histories = await ctx.loaders.definitionsByIndicatorId.loadMany([...new Set(entries.map((e) => e.indicator.id))]);
+    const definitions = new Map(histories.flatMap((h) => (Array.isArray(h) ? h : [])).map((d) => [`${d.indicatorId}|${d.version}`, d]));
+    return entries.map(({ indicator, version, period }) => {
+      const d = definitions.get(`${indicator.id}|${version}`);
+      const basis = d?.populationBasis ? `, Bevölkerungsbasis ${d.populationBasis}` : '';
+      return `Zeitreihenbruch ${indicator.code} ab ${period}: Definition Version ${version}${basis}${d ? ` – ${d.definition}` : ''}`;
+    });
+  }
 }

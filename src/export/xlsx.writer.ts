@@ -3,10 +3,13 @@ import ExcelJS from 'exceljs';
 import type { RequestContext } from '../graphql/context';
 import { CSV_HEADERS } from './csv.writer';
 import { cellPages, drained, type ExportSelection } from './export-source';
-import { SYMBOL_LEGEND, sourceNotes } from './legend';
+import { asOfNote, BreakNotes, SYMBOL_LEGEND, sourceNotes } from './legend';
 
-/** Columns of the sheet "Daten": those of CSV `format=de`, with the symbol beside the value. */
-export const XLSX_HEADERS = [...CSV_HEADERS.de.slice(0, 8), 'Zeichen', 'Einheit'];
+/**
+ * Columns of the sheet "Daten": those of CSV `format=de`, with the symbol and the SDMX status
+ * (e.g. `B`, series break) beside the value.
+ */
+export const XLSX_HEADERS = [...CSV_HEADERS.de.slice(0, 8), 'Zeichen', 'Status', 'Einheit', 'version'];
 
 /**
  * Streams a selection as an XLSX workbook (exceljs' streaming writer: rows are committed and
@@ -23,10 +26,12 @@ export async function writeXlsx(ctx: RequestContext, sel: ExportSelection, res: 
   workbook.created = sel.retrievedAt;
   const data = workbook.addWorksheet('Daten');
   data.addRow(XLSX_HEADERS).commit();
+  const breaks = new BreakNotes();
   for await (const cells of pages) {
     for (const c of cells) {
+      breaks.add(c);
       data
-        .addRow([c.indicator.code, c.indicator.name, c.region.code, c.region.name, c.period, c.breakdownDimension || null, c.breakdownCode, c.value ?? (c.symbol || '.'), c.symbol || null, c.indicator.unit])
+        .addRow([c.indicator.code, c.indicator.name, c.region.code, c.region.name, c.period, c.breakdownDimension || null, c.breakdownCode, c.value ?? (c.symbol || '.'), c.symbol || null, c.status, c.indicator.unit, c.version])
         .commit();
     }
     // The rows of a page went into the zip stream; wait until the socket took them.
@@ -37,7 +42,7 @@ export async function writeXlsx(ctx: RequestContext, sel: ExportSelection, res: 
   legend.addRow(['Zeichen', 'Bedeutung']).commit();
   for (const [symbol, meaning] of SYMBOL_LEGEND) legend.addRow([symbol, meaning]).commit();
   legend.addRow([]).commit();
-  for (const note of sourceNotes(sel.indicators)) legend.addRow([note]).commit();
+  for (const note of [...(await breaks.notes(ctx)), ...sourceNotes(sel.indicators), ...asOfNote(sel)]) legend.addRow([note]).commit();
   legend.addRow([`Abgerufen: ${sel.retrievedAt.toISOString()}`]).commit();
   legend.commit();
   await workbook.commit();

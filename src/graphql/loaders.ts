@@ -6,6 +6,7 @@ import { AgreementService } from '../modules/agreements/agreement.service';
 import { IndicatorService } from '../modules/indicators/indicator.service';
 import type { EducationArea } from '../modules/indicators/education-area.entity';
 import type { Indicator } from '../modules/indicators/indicator.entity';
+import type { IndicatorDefinition } from '../modules/indicators/indicator.types';
 import type { Organization } from '../modules/organizations/organization.entity';
 import { OrganizationService } from '../modules/organizations/organization.service';
 import type { Region } from '../modules/regions/region.entity';
@@ -32,6 +33,8 @@ export function createLoaders(ctx: RequestContext) {
     indicatorsByCode: new DataLoader<string, Indicator | null>((codes) => IndicatorService.byCodes(ctx, codes)),
     indicatorsByAreaCode: new DataLoader<string, Indicator[]>((codes) => IndicatorService.byAreaCodes(ctx, codes)),
     areasByCode: new DataLoader<string, EducationArea | null>((codes) => IndicatorService.areasByCodes(ctx, codes)),
+    /** Key: indicator id; its definition versions, oldest first. */
+    definitionsByIndicatorId: new DataLoader<number, IndicatorDefinition[]>((ids) => IndicatorService.definitionsByIndicatorIds(ctx, ids)),
     /** One key per request (the viewer's organization): its active agreements as recipient. */
     grantsForViewer: new DataLoader<number, Grant[]>(async (orgs) => {
       const grants = await loadGrants(ctx);

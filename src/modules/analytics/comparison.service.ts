@@ -71,7 +71,8 @@ export const ComparisonService = {
     const regions = [...new Map([...sameLevel, region, ...(land ? [land] : []), ...(bund ? [bund] : [])].map((r) => [r.id, r])).values()].sort((a, b) => a.id - b.id);
     // Every period, not a window around `period`: series compared at different periods (a Kreis
     // whose latest value is older) then still share one key and one statement.
-    const window = SeriesService.parseWindow(ctx, { breakdown: s.breakdown ? { dimension: s.breakdown.dimension, codes: [s.breakdown.code] } : undefined });
+    // As of the same instant as the series compared.
+    const window = SeriesService.parseWindow(ctx, { breakdown: s.breakdown ? { dimension: s.breakdown.dimension, codes: [s.breakdown.code] } : undefined, asOf: s.asOf });
     const series = await SeriesService.load(ctx, [indicator], regions, window);
     const byRegion = new Map(series.map((x) => [x.regionId, x]));
     const valueAt = (regionId: number, p: string) => {

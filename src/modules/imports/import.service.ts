@@ -5,6 +5,7 @@ import { lockIndicators, recomputeSuppression } from '../../access/suppression.s
 import { Role, type Member } from '../../access/viewer';
 import type { RequestContext } from '../../graphql/context';
 import { badInput, conflict } from '../../graphql/errors';
+import { definitionVersionJoin } from '../indicators/indicator.service';
 import { ReleaseService } from '../releases/release.service';
 import { COLUMN_NAMES, parseRow, type ImportFormat, type RowColumn, type RowError, type StagedRow } from './import-row';
 import { ImportReport, ImportStatus, type ImportRowError, type ImportRowInput } from './import.types';
@@ -274,7 +275,7 @@ async function resolve(ctx: RequestContext, member: Member, release: boolean): P
        (y.current_release = 'RELEASED' AND $1::boolean AND coalesce(y.status, y.status_from_symbol) = 'A' AND y.symbol = '') AS revised_mark
      FROM (
        SELECT s.*, i.id AS indicator_id, i.period_type AS indicator_period_type, i.valid_min, i.valid_max, i.breakdowns, i.decimals,
-         i.unit, i.aggregation, i.version AS definition_version, r.id AS region_id, w.id IS NOT NULL AS in_territory,
+         i.unit, i.aggregation, coalesce(dv.version, i.version) AS definition_version, r.id AS region_id, w.id IS NOT NULL AS in_territory,
          c.id AS current_id, c.version AS current_version, c.value AS current_value, c.numerator AS current_numerator,
          c.denominator AS current_denominator, c.status AS current_status, c.symbol AS current_symbol, c.owner_org_id AS current_owner,
          c.release_state AS current_release, c.source_cleared AS current_source_cleared, c.source_note AS current_source_note,
@@ -283,6 +284,7 @@ async function resolve(ctx: RequestContext, member: Member, release: boolean): P
               ELSE c.value IS NOT DISTINCT FROM s.value END AS same_value
        FROM import_stage s
          LEFT JOIN indicator i ON i.code = s.indicator_code
+         ${definitionVersionJoin('dv', 'i.id', 's.period_start')}
          LEFT JOIN region r ON r.code = s.region_code AND r.valid_to IS NULL
          LEFT JOIN import_territory w ON w.id = r.id
          LEFT JOIN observation c ON c.indicator_id = i.id AND c.region_id = r.id AND c.breakdown_dimension = s.breakdown_dimension

@@ -52,6 +52,9 @@ export class CreateIndicatorInput {
   @Field({ description: 'Where the figures come from (Quelle); must not be blank.' })
   source: string;
 
+  @Field(() => String, { nullable: true, description: 'The population basis the values refer to, e.g. `Zensus 2022`; omitted where none applies.' })
+  populationBasis?: string | null;
+
   @Field(() => String, {
     nullable: true,
     description: "Code of the owner organization; default your own. Land admins may name any organization; an admin of another organization only its own.",
@@ -73,8 +76,25 @@ export class UpdateIndicatorInput {
   @Field(() => String, { nullable: true, description: 'New English name; must not be blank.' })
   nameEn?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'New definition; a text different from the current one starts a new `version`, which values computed from then on record.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'New definition; a text different from the current one starts a new `version` (kept in `Indicator.definitionHistory`), which values of the periods from `definitionValidFrom` on record. Where a series crosses the change, its first cell after it has status `B`.',
+  })
   definition?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'New population basis, e.g. `Zensus 2022` (was `Zensus 2011`); a different one starts a new definition `version` like a new text. `null` records that none applies.',
+  })
+  populationBasis?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'With a new definition or population basis: the first period it applies to, as a period code (`2022`, `2022/23`, `2022-05-15`); not before the current version\'s. Omitted: periods that start from today on. Refused without a new definition.',
+  })
+  definitionValidFrom?: string | null;
 
   @Field(() => String, { nullable: true, description: 'New unit; must not be blank.' })
   unit?: string | null;

@@ -8,7 +8,7 @@ import { EducationArea } from './education-area.entity';
 import { Indicator } from './indicator.entity';
 import { CreateIndicatorInput, UpdateIndicatorInput } from './indicator.inputs';
 import { IndicatorService } from './indicator.service';
-import { IndicatorConnection, IndicatorsArgs } from './indicator.types';
+import { IndicatorConnection, IndicatorDefinition, IndicatorsArgs } from './indicator.types';
 
 const MAX_PAGE = 500;
 
@@ -35,7 +35,7 @@ export class IndicatorResolver {
 
   @Mutation(() => Indicator, {
     description:
-      "Changes an indicator's catalogue entry (admins of a Land body, or of its owner organization; others FORBIDDEN). A new definition text increments `version`. Its visibility is the owner's to set. Unknown code: NOT_FOUND.",
+      "Changes an indicator's catalogue entry (admins of a Land body, or of its owner organization; others FORBIDDEN). A new definition text or population basis increments `version` and adds it to `definitionHistory`. Its visibility is the owner's to set. Unknown code: NOT_FOUND.",
   })
   updateIndicator(
     @Ctx() ctx: RequestContext,
@@ -58,6 +58,14 @@ export class IndicatorResolver {
   @FieldResolver(() => Indicator, { nullable: true, description: 'For `WEIGHTED_MEAN`: the indicator whose values weight the mean; null otherwise.' })
   weightIndicator(@Root() indicator: Indicator, @Ctx() ctx: RequestContext): Promise<Indicator | null> | null {
     return indicator.weightIndicatorId === null ? null : ctx.loaders.indicatorsById.load(indicator.weightIndicatorId);
+  }
+
+  @FieldResolver(() => [IndicatorDefinition], {
+    description:
+      "The versions of the indicator's definition, oldest first (Definitionshistorie): text, population basis and the first period each applies to. Values record the version they were computed with (`Observation.definitionVersion`); indicators older than the history start with the version they had then.",
+  })
+  definitionHistory(@Root() indicator: Indicator, @Ctx() ctx: RequestContext): Promise<IndicatorDefinition[]> {
+    return ctx.loaders.definitionsByIndicatorId.load(indicator.id);
   }
 
   @FieldResolver(() => [TimeSeries], { description: "This indicator's series in the given regions, in the order given." })

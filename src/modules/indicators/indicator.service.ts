@@ -1,14 +1,16 @@
 import { requireMember, requireRole } from '../../access/permissions';
-import { Role, type Member } from '../../access/viewer';
+import { orgIdOf, Role, type Member } from '../../access/viewer';
 import type { RequestContext } from '../../graphql/context';
 import { groupBy, inKeyOrder } from '../../graphql/batch';
 import { badInput, conflict, forbidden, notFound, requiredText } from '../../graphql/errors';
 import { Organization, OrganizationKind } from '../organizations/organization.entity';
 import { OrganizationService } from '../organizations/organization.service';
+import { parsePeriod } from '../series/period';
 import { EducationArea } from './education-area.entity';
 import { Indicator } from './indicator.entity';
 import { AggregationRule, PeriodType, Visibility } from './indicator.enums';
 import type { CreateIndicatorInput, UpdateIndicatorInput } from './indicator.inputs';
+import { IndicatorDefinition } from './indicator.types';
 
 const COLUMNS = `i.id, i.code, i.name, i.name_en AS "nameEn", i.definition, i.unit, i.decimals, i.area_code AS "areaCode",
   i.period_type AS "periodType", i.reference_day AS "referenceDay", i.aggregation, i.weight_indicator_id AS "weightIndicatorId",
@@ -92,6 +94,25 @@ function checkBounds(validMin: number | null, validMax: number | null): void {
 }
 
 const unknownReference = (argument: string, code: string) => badInput(`unknown ${argument}: ${code}`, { argument, unknownCodes: [code] });
+
+/** A population basis given in an input: trimmed text, null for "none applies", undefined when not given. */
+function populationBasisOf(argument: string, value: string | null | undefined): string | null | undefined {
+  return value === undefined || value === null ? value : requiredText(argument, value);
+}
+
+/**
+ * SQL for writers of cells (uploads): a LEFT JOIN of the definition version that a cell of
+ * indicator `indicatorId` for the period starting `periodStart` (SQL expressions) is computed
+ * with, as `<alias>.version` — the version whose periods, from its `valid_from` up to the next
+ * version's, hold the period's start. Null where the indicator has no recorded history: take the
+ * indicator's `version` then (`coalesce(<alias>.version, i.version)`). A join rather than a
+ * subquery per row, so that a million staged rows cost one hash join with the small history.
+ */
+export function definitionVersionJoin(alias: string, indicatorId: string, periodStart: string): string {
+  return `LEFT JOIN (SELECT indicator_id, version, valid_from, lead(valid_from) OVER (PARTITION BY indicator_id ORDER BY version) AS valid_to FROM indicator_definition) ${alias}
+    ON ${alias}.indicator_id = ${indicatorId} AND (${alias}.valid_from IS NULL OR ${alias}.valid_from <= ${periodStart})
+      AND (${alias}.valid_to IS NULL OR ${periodStart} < ${alias}.valid_to)`;
+}
 
 export interface IndicatorFilter {
   areaCode?: string;
@@ -206,6 +227,12 @@ export const IndicatorService = {
       ],
     );
     if (!row) throw conflict(`an indicator with code "${input.code}" exists already`);
+    await ctx.query(`INSERT INTO indicator_definition (indicator_id, version, definition, population_basis, changed_by) VALUES ($1, 1, $2, $3, $4)`, [
+      row.id,
+      definition,
+      populationBasisOf('input.populationBasis', input.populationBasis) ?? null,
+      member.subject,
+    ]);
     return (await ctx.loaders.indicatorsById.load(row.id))!;
   },
 
@@ -239,18 +266,66 @@ export const IndicatorService = {
     if (input.visibility !== undefined) changes.push(['visibility', notNull('visibility', input.visibility)]);
     if (input.validMin !== undefined) changes.push(['valid_min', input.validMin]);
     if (input.validMax !== undefined) changes.push(['valid_max', input.validMax]);
-    if (changes.length === 0) throw badInput('"input" changes nothing: give at least one field', { argument: 'input' });
+    const basis = populationBasisOf('input.populationBasis', input.populationBasis);
+    if (changes.length === 0 && basis === undefined) throw badInput('"input" changes nothing: give at least one field', { argument: 'input' });
     checkBounds(input.validMin === undefined ? indicator.validMin : input.validMin, input.validMax === undefined ? indicator.validMax : input.validMax);
+    const validFromCode = input.definitionValidFrom ?? null;
+    const validFromPeriod = validFromCode === null ? null : parsePeriod(validFromCode);
+    if (validFromPeriod === undefined) {
+      throw badInput(`"input.definitionValidFrom" is not a period code (2022, 2022/23 or 2022-05-15): ${validFromCode}`, { argument: 'input.definitionValidFrom' });
+    }
 
-    const params: unknown[] = [indicator.id, ...changes.map(([, value]) => value)];
-    const set = changes.map(([column], i) => `${column} = $${i + 2}`);
-    const definition = changes.findIndex(([column]) => column === 'definition');
-    // Right-hand sides see the row before the update: the version moves only if the text changes.
-    if (definition >= 0) set.push(`version = version + (definition IS DISTINCT FROM $${definition + 2})::int`);
-    await ctx.query(`UPDATE indicator SET ${set.join(', ')} WHERE id = $1`, params);
+    // The entry is locked first, so that concurrent changes of one definition get consecutive versions.
+    const [current] = await ctx.query(
+      `SELECT i.version, i.definition, d.population_basis AS "populationBasis", d.valid_from AS "validFrom"
+       FROM indicator i LEFT JOIN indicator_definition d ON d.indicator_id = i.id AND d.version = i.version
+       WHERE i.id = $1 FOR UPDATE OF i`,
+      [indicator.id],
+    );
+    const text = changes.find(([column]) => column === 'definition')?.[1] as string | undefined;
+    const newDefinition = (text !== undefined && text !== current.definition) || (basis !== undefined && basis !== (current.populationBasis ?? null));
+    if (validFromPeriod && !newDefinition) {
+      throw badInput('"input.definitionValidFrom" applies to a new definition: give a changed "definition" or "populationBasis" with it', { argument: 'input.definitionValidFrom' });
+    }
+    const validFrom = validFromPeriod?.start ?? new Date().toISOString().slice(0, 10);
+    if (newDefinition && current.validFrom !== null && validFrom < current.validFrom) {
+      throw badInput(`"input.definitionValidFrom" (${validFrom}) lies before the current definition's first period (${current.validFrom})`, { argument: 'input.definitionValidFrom' });
+    }
+    if (newDefinition) changes.push(['version', current.version + 1]);
+    if (changes.length > 0) {
+      const params: unknown[] = [indicator.id, ...changes.map(([, value]) => value)];
+      await ctx.query(`UPDATE indicator SET ${changes.map(([column], i) => `${column} = $${i + 2}`).join(', ')} WHERE id = $1`, params);
+    }
+    if (newDefinition) {
+      await ctx.query(
+        `INSERT INTO indicator_definition (indicator_id, version, definition, population_basis, valid_from, changed_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [indicator.id, current.version + 1, text ?? current.definition, basis === undefined ? (current.populationBasis ?? null) : basis, validFrom, member.subject],
+      );
+    }
     ctx.loaders.indicatorsById.clear(indicator.id);
+    ctx.loaders.definitionsByIndicatorId.clear(indicator.id);
     ctx.loaders.indicatorsByCode.clear(code);
     return (await ctx.loaders.indicatorsByCode.load(code))!;
+  },
+
+  /**
+   * Batch function of `definitionsByIndicatorId`: each indicator's definition versions, oldest
+   * first. `changedBy` is the owner organization's to read (FieldRule.OWNER).
+   */
+  async definitionsByIndicatorIds(ctx: RequestContext, ids: readonly number[]): Promise<IndicatorDefinition[][]> {
+    const rows: Array<Record<string, any>> = await ctx.query(
+      `SELECT d.indicator_id AS "indicatorId", d.version, d.definition, d.population_basis AS "populationBasis", d.valid_from AS "validFrom",
+         d.changed_at AS "changedAt", d.changed_by AS "changedBy", i.owner_org_id AS "ownerOrgId"
+       FROM indicator_definition d JOIN indicator i ON i.id = d.indicator_id
+       WHERE d.indicator_id = ANY($1::int[]) ORDER BY d.indicator_id, d.version`,
+      [ids],
+    );
+    const org = orgIdOf(ctx.viewer);
+    const byIndicator = groupBy(
+      rows.map(({ ownerOrgId, ...row }) => Object.assign(new IndicatorDefinition(), row, { access: { owner: ownerOrgId === org, counts: false, agreementId: null } })),
+      (d) => d.indicatorId,
+    );
+    return ids.map((id) => byIndicator.get(id) ?? []);
   },
 
   /** All education areas in report order. */

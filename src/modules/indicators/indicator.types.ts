@@ -1,4 +1,6 @@
-import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Authorized, Field, Int, ObjectType } from 'type-graphql';
+import { FieldRule } from '../../access/field-rules';
+import type { CellAccess } from '../../access/observation-access';
 import { Indicator } from './indicator.entity';
 
 @ObjectType({ description: 'Relay-style page information of a connection.' })
@@ -50,4 +52,35 @@ export class IndicatorsArgs {
 
   @Field({ nullable: true, description: 'Case-insensitive text that code, name (German or English) or definition must contain, e.g. `Betreuung`.' })
   search?: string;
+}
+
+/**
+ * One version of an indicator's definition (`indicator_definition`). A new version starts when
+ * the definition text or the population basis changes (`updateIndicator`); cells record the
+ * version they were computed with (`Observation.definitionVersion`).
+ */
+@ObjectType({ description: "A version of an indicator's definition (Definition), with the population basis it refers to and the first period it applies to." })
+export class IndicatorDefinition {
+  indicatorId: number;
+  /** The viewer's rights on the restricted field (`changedBy`): the owner organization only. */
+  access: CellAccess;
+
+  @Field(() => Int, { description: 'Version number: 1 for the first definition, one more for each change.' })
+  version: number;
+
+  @Field({ description: 'The definition text of this version.' })
+  definition: string;
+
+  @Field(() => String, { nullable: true, description: 'The population basis the values refer to, e.g. `Zensus 2011` or `Zensus 2022`; null where none applies or none was recorded.' })
+  populationBasis: string | null;
+
+  @Field(() => String, { nullable: true, description: 'First day of the first period this version applies to (`YYYY-MM-DD`, e.g. `2022-01-01`); null: every period before the next version.' })
+  validFrom: string | null;
+
+  @Field(() => Date, { description: 'When this version was recorded.' })
+  changedAt: Date;
+
+  @Authorized(FieldRule.OWNER)
+  @Field(() => String, { nullable: true, description: "Who recorded this version (the subject of their login). Restricted to the indicator's owner organization; others get null with FORBIDDEN." })
+  changedBy: string | null;
 }

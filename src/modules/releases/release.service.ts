@@ -87,12 +87,14 @@ export const ReleaseService = {
     const release = toRelease(row);
     if (release.withdrawnAt) throw conflict(`release ${id} was already withdrawn`);
     return changeReleasedCells(ctx, member.orgId, [release.indicatorId], async () => {
+      // Earlier versions that the release released are turned back as well (no condition on
+      // superseded_at): a withdrawn release must not resurface in an `asOf` read.
       const [withdrawn] = await ctx.query(
         `WITH cells AS (
            UPDATE observation o SET release_state = 'DRAFT', released_at = NULL, released_by = NULL
            FROM data_release d
            WHERE d.id = $1 AND o.owner_org_id = d.owner_org_id AND o.indicator_id = d.indicator_id AND o.region_id = ANY(d.region_ids)
-             AND o.period_start BETWEEN d.period_from AND d.period_to AND o.superseded_at IS NULL
+             AND o.period_start BETWEEN d.period_from AND d.period_to
              AND o.release_state = 'RELEASED' AND o.released_at = d.effective_at
            RETURNING o.id),
          r AS (UPDATE data_release SET withdrawn_at = now(), withdrawn_by = $2, withdraw_reason = $3 WHERE id = $1 RETURNING *)

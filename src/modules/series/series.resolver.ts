@@ -39,11 +39,18 @@ export class SeriesResolver {
 }
 
 /**
- * The owner's details of a cell. Their field rule (`@Authorized(FieldRule.OWNER)` in
- * series.types.ts) runs before these resolvers, so a denied viewer costs no statement.
+ * The fields of a cell that are not in the covering index, loaded on demand in one statement per
+ * request (`observationDetailsById`): when it was recorded, and the owner's details. The owner's
+ * field rule (`@Authorized(FieldRule.OWNER)` in series.types.ts) runs before their resolvers, so
+ * a denied viewer costs no statement.
  */
 @Resolver(() => Observation)
 export class ObservationResolver {
+  @FieldResolver()
+  async recordedAt(@Root() o: Observation, @Ctx() ctx: RequestContext): Promise<Date> {
+    return (await ctx.loaders.observationDetailsById.load(o.id))!.recordedAt;
+  }
+
   @FieldResolver()
   async internalNote(@Root() o: Observation, @Ctx() ctx: RequestContext): Promise<string | null> {
     return (await ctx.loaders.observationDetailsById.load(o.id))?.internalNote ?? null;

@@ -8,6 +8,7 @@ import type { Region } from '../regions/region.entity';
 import { RegionService } from '../regions/region.service';
 import { ObservationStatus, ReleaseState } from './observation.enums';
 import { parsePeriod } from './period';
+import { knownAt, seriesBreak, statusWithBreak } from './revisions';
 import { Observation, TimeSeries, type IndicatorSelectionArgs, type PeriodWindowArgs, type RegionSelectionArgs } from './series.types';
 
 /** Validated period window and breakdown of a series request; `key` identifies equal windows. */
@@ -16,6 +17,8 @@ export interface SeriesWindow {
   toEnd: string | null;
   latest: number | null;
   breakdown: { dimension: BreakdownDimension; codes: string[] | null } | null;
+  /** Read the versions known at this instant (in the past); null: the current ones. */
+  asOf: Date | null;
   key: string;
 }
 
@@ -29,6 +32,8 @@ export interface SeriesKey {
 /** The owner's details of a cell (restricted fields, FieldRule.OWNER), by observation id. */
 export interface ObservationDetails {
   id: number;
+  /** When this version of the cell was recorded (not restricted; here because it is not in the covering index). */
+  recordedAt: Date;
   internalNote: string | null;
   uploadedBy: string | null;
   releasedBy: string | null;
@@ -99,7 +104,10 @@ export async function resolveCodes<T>(
  * viewer's row filter in the SQL (DESIGN §4).
  */
 export const SeriesService = {
-  /** Validates `from`, `to`, `latest` and `breakdown`; throws BAD_USER_INPUT naming the argument. */
+  /**
+   * Validates `from`, `to`, `latest`, `breakdown` and `asOf`; throws BAD_USER_INPUT naming the
+   * argument. An `asOf` that is not in the past reads the current values (nothing later is known).
+   */
   parseWindow(ctx: RequestContext, args: PeriodWindowArgs): SeriesWindow {
     const from = args.from === undefined || args.from === null ? null : parsePeriod(args.from);
     if (from === undefined) throw badInput(`"from" is not a period code (2023, 2023/24 or 2023-03-01): ${args.from}`, { argument: 'from' });
@@ -122,7 +130,8 @@ export const SeriesService = {
     }
     const fromStart = from?.start ?? null;
     const toEnd = to?.end ?? null;
-    return { fromStart, toEnd, latest, breakdown, key: JSON.stringify([fromStart, toEnd, latest, breakdown]) };
+    const asOf = args.asOf && args.asOf.getTime() < Date.now() ? args.asOf : null;
+    return { fromStart, toEnd, latest, breakdown, asOf, key: JSON.stringify([fromStart, toEnd, latest, breakdown, asOf]) };
   },
 
   /** Indicators by code, in the order given; unknown codes → BAD_USER_INPUT naming them. */
@@ -201,12 +210,14 @@ export const SeriesService = {
   },
 
   /**
-   * One statement: the current cells of indicators × regions in the window that the viewer may
-   * see, grouped by series, with the stored suppression pattern applied where the viewer has no
-   * right to small counts. Reads that an agreement opened are logged.
+   * One statement: the current cells (with `asOf`: the versions known then, src/modules/series/revisions.ts)
+   * of indicators × regions in the window that the viewer may see, grouped by series, with the
+   * stored suppression pattern applied where the viewer has no right to small counts and the
+   * first cell after a series break marked `B`. Reads that an agreement opened are logged.
    */
   async queryCells(ctx: RequestContext, indicators: Indicator[], regions: Region[], window: SeriesWindow): Promise<Map<string, TimeSeries>> {
     const params: unknown[] = [indicators.map((i) => i.id), regions.map((r) => r.id), window.fromStart, window.toEnd];
+    const at = window.asOf === null ? null : `$${params.push(window.asOf)}::timestamptz`;
     let breakdownSql = `o.breakdown_dimension = '' AND o.breakdown_code = '${TOTAL_CODE}'`;
     if (window.breakdown) {
       const { dimension, codes } = window.breakdown;
@@ -219,11 +230,12 @@ export const SeriesService = {
       }
     }
     const dimensions = window.breakdown ? ['', window.breakdown.dimension] : [''];
-    const access = await observationFilter(ctx, indicators, regions, dimensions, params);
+    const access = await observationFilter(ctx, indicators, regions, dimensions, params, at);
     let sql = `SELECT o.id, o.indicator_id, o.region_id, o.breakdown_dimension, o.breakdown_code, o.period, o.period_start,
-        o.value, o.numerator, o.denominator, o.status, o.symbol, o.release_state, o.suppressed, ${access.columns}
+        o.value, o.numerator, o.denominator, o.status, o.symbol, o.release_state, o.suppressed, o.version, o.definition_version,
+        ${seriesBreak('o', at)} AS series_break, ${access.columns}
       FROM observation o ${access.join}
-      WHERE o.indicator_id = ANY($1::int[]) AND o.region_id = ANY($2::int[]) AND o.superseded_at IS NULL
+      WHERE o.indicator_id = ANY($1::int[]) AND o.region_id = ANY($2::int[]) AND ${knownAt('o', at)}
         AND ${breakdownSql}
         AND ($3::date IS NULL OR o.period_start >= $3::date) AND ($4::date IS NULL OR o.period_start <= $4::date)
         AND ${access.where}`;
@@ -240,7 +252,7 @@ export const SeriesService = {
       const id = `${row.indicator_id}|${row.region_id}|${row.breakdown_code}`;
       let s = out.get(id);
       if (!s) {
-        s = emptySeries(row.indicator_id, row.region_id, row.breakdown_dimension || window.breakdown?.dimension || null, row.breakdown_code);
+        s = emptySeries(row.indicator_id, row.region_id, row.breakdown_dimension || window.breakdown?.dimension || null, row.breakdown_code, window.asOf);
         out.set(id, s);
       }
       const cell = cellAccess(row);
@@ -249,11 +261,13 @@ export const SeriesService = {
       s.ids.push(row.id);
       s.periods.push(row.period);
       s.values.push(hidden ? null : row.value);
-      s.statuses.push(hidden ? ObservationStatus.Q : row.status);
+      s.statuses.push(hidden ? ObservationStatus.Q : statusWithBreak(row.status, row.series_break === true));
       s.symbols.push(hidden ? '.' : row.symbol);
       s.numerators.push(cell.counts ? row.numerator : null);
       s.denominators.push(cell.counts ? row.denominator : null);
       s.releaseStates.push(row.release_state);
+      s.versions.push(row.version);
+      s.definitionVersions.push(row.definition_version);
       s.access.push(cell);
       if (cell.agreementId !== null) {
         const read = reads.get(cell.agreementId) ?? { indicatorIds: new Set(), regionIds: new Set(), cells: 0 };
@@ -282,7 +296,7 @@ export const SeriesService = {
           ? [TOTAL_CODE]
           : (window.breakdown.codes ?? [TOTAL_CODE, ...(partsWithData.get(pair(indicatorId, regionId)) ?? []).map((s) => s.breakdown!.code)]);
         for (const code of codes) {
-          out.push(cells.get(`${pair(indicatorId, regionId)}|${code}`) ?? emptySeries(indicatorId, regionId, window.breakdown?.dimension ?? null, code));
+          out.push(cells.get(`${pair(indicatorId, regionId)}|${code}`) ?? emptySeries(indicatorId, regionId, window.breakdown?.dimension ?? null, code, window.asOf));
         }
       }
     }
@@ -296,7 +310,7 @@ export const SeriesService = {
    */
   async detailsByIds(ctx: RequestContext, ids: readonly number[]): Promise<Array<ObservationDetails | null>> {
     const rows: ObservationDetails[] = await ctx.query(
-      `SELECT id, internal_note AS "internalNote", uploaded_by AS "uploadedBy", released_by AS "releasedBy" FROM observation WHERE id = ANY($1::bigint[])`,
+      `SELECT id, recorded_at AS "recordedAt", internal_note AS "internalNote", uploaded_by AS "uploadedBy", released_by AS "releasedBy" FROM observation WHERE id = ANY($1::bigint[])`,
       [ids],
     );
     return inKeyOrder(ids, rows, (r) => r.id);
@@ -313,6 +327,8 @@ export const SeriesService = {
       numerator: s.numerators[i],
       denominator: s.denominators[i],
       releaseState: s.releaseStates[i] as ReleaseState,
+      version: s.versions[i],
+      definitionVersion: s.definitionVersions[i],
       agreementId: s.access[i].agreementId,
       id: s.ids[i],
       access: s.access[i],
@@ -320,8 +336,9 @@ export const SeriesService = {
   },
 };
 
-function emptySeries(indicatorId: number, regionId: number, dimension: BreakdownDimension | string | null, code: string): TimeSeries {
+function emptySeries(indicatorId: number, regionId: number, dimension: BreakdownDimension | string | null, code: string, asOf: Date | null): TimeSeries {
   const s = new TimeSeries();
+  s.asOf = asOf;
   s.indicatorId = indicatorId;
   s.regionId = regionId;
   s.breakdown = dimension ? { dimension: dimension as BreakdownDimension, code } : null;
@@ -332,6 +349,8 @@ function emptySeries(indicatorId: number, regionId: number, dimension: Breakdown
   s.numerators = [];
   s.denominators = [];
   s.releaseStates = [];
+  s.versions = [];
+  s.definitionVersions = [];
   s.ids = [];
   s.access = [];
   return s;

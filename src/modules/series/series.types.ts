@@ -29,6 +29,13 @@ export class PeriodWindowArgs {
 
   @Field(() => BreakdownInput, { nullable: true, description: 'Breakdown to return (e.g. by sex); omitted means the total only.' })
   breakdown?: BreakdownInput;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'Read the values as they were known at this instant (Stand), an ISO 8601 date-time such as `2025-03-31T00:00:00Z`: every cell in the version recorded by then and not yet revised then, so that a report can be regenerated with the numbers it had. Omitted, or not in the past: the current values. Before any data: empty series. Who may see what follows today\'s rules (a withdrawn release stays withdrawn; a cell released by others after that instant is not shown). A malformed value is BAD_USER_INPUT.',
+  })
+  asOf?: Date | null;
 }
 
 @ArgsType()
@@ -89,6 +96,21 @@ export class Observation {
   @Field(() => Int, { nullable: true, description: 'The data-sharing agreement (Datenbereitstellung) that opened this cell to you; null when you see it as its owner or because it is public.' })
   agreementId: number | null;
 
+  @Field(() => Int, {
+    description:
+      'Version of this cell: 1 for its first value, one more for each revision (a revision keeps the old version; see `asOf`). Exports carry it in the column `version`; an upload of an edited export sends it back, and a cell changed meanwhile is a CONFLICT instead of a silent overwrite.',
+  })
+  version: number;
+
+  @Field(() => Int, {
+    description:
+      'Version of the indicator definition the value was computed with (`Indicator.definitionHistory`). Where it changes within a series, the first cell after the change has status `B` (series break).',
+  })
+  definitionVersion: number;
+
+  @Field(() => Date, { description: 'When this version of the cell was recorded in the hub.' })
+  recordedAt?: Date;
+
   // The owner's details below are not read with the series (they are not in the hot path's
   // covering index): ObservationResolver loads them through `observationDetailsById`, and only
   // after the field rule admitted the viewer.
@@ -141,6 +163,11 @@ export class TimeSeries {
   numerators: Array<number | null>;
   denominators: Array<number | null>;
   releaseStates: ReleaseState[];
+  /** Versions of the cells and of the definitions they were computed with, parallel to `periods`. */
+  versions: number[];
+  definitionVersions: number[];
+  /** The instant the series was read as of (null: current), so that fields derived from it (comparison) read the same state. */
+  asOf: Date | null;
   ids: number[];
   access: CellAccess[];
 }
