@@ -279,18 +279,21 @@ describe('series breaks (status B) and definition versions', () => {
       'land-admin',
     );
     expect(changed.updateIndicator.version).toBe(2);
-    const c2 = await t.gql(HISTORY, { code: 'C2' }, 'land-admin');
-    expect(c2.body.data.indicator.definitionHistory).toEqual([
-      expect.objectContaining({ version: 1, populationBasis: null, validFrom: null, changedBy: null }),
-      expect.objectContaining({ version: 2, populationBasis: 'Zensus 2022', validFrom: '2025-01-01', changedBy: null }),
+    const c2 = await t.data(HISTORY, { code: 'C2' }, 'land-admin');
+    expect(c2.indicator.definitionHistory).toEqual([
+      expect.objectContaining({ version: 1, populationBasis: null, validFrom: null, changedBy: 'seed' }),
+      expect.objectContaining({ version: 2, populationBasis: 'Zensus 2022', validFrom: '2025-01-01', changedBy: 'demo:land-admin' }),
     ]);
-    // changedBy is the owner's (the statistical office) to read, not the ministry's.
-    expect(c2.body.errors!.map((e) => [e.path!.join('.'), e.extensions!.code]).sort()).toEqual([
-      ['indicator.definitionHistory.0.changedBy', 'FORBIDDEN'],
-      ['indicator.definitionHistory.1.changedBy', 'FORBIDDEN'],
-    ]);
-    const ownerView = await t.data(HISTORY, { code: 'C2' }, 'statistik-editor');
-    expect(ownerView.indicator.definitionHistory[1].changedBy).toBe('demo:land-admin');
+    // changedBy is for the owner (the statistical office) and the Land's admins, not for a viewer of the ministry or a Kommune.
+    expect((await t.data(HISTORY, { code: 'C2' }, 'statistik-editor')).indicator.definitionHistory[1].changedBy).toBe('demo:land-admin');
+    for (const as of ['land-analyst', 'halle-admin', undefined]) {
+      const denied = await t.gql(HISTORY, { code: 'C2' }, as);
+      expect(denied.body.data.indicator.definitionHistory.map((d: any) => d.changedBy)).toEqual([null, null]);
+      expect(denied.body.errors!.map((e) => [e.path!.join('.'), e.extensions!.code]).sort()).toEqual([
+        ['indicator.definitionHistory.0.changedBy', 'FORBIDDEN'],
+        ['indicator.definitionHistory.1.changedBy', 'FORBIDDEN'],
+      ]);
+    }
 
     // A new cell of 2025, written with the definition version its period falls under.
     await owner(

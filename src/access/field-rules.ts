@@ -17,7 +17,7 @@ export enum FieldRule {
 
 const MESSAGES: Record<FieldRule, string> = {
   COUNTS: 'counts of this cell are reserved to its owner and to agreements that grant counts',
-  OWNER: 'this field is reserved to the organization that owns the cell',
+  OWNER: 'this field is reserved to the organization that owns it',
 };
 
 /** The one auth checker: the root carries the access that the access module decided for it. */

@@ -6,10 +6,11 @@ import { cellPages, drained, type ExportSelection } from './export-source';
 import { asOfNote, BreakNotes, SYMBOL_LEGEND, sourceNotes } from './legend';
 
 /**
- * Columns of the sheet "Daten": those of CSV `format=de`, with the symbol and the SDMX status
- * (e.g. `B`, series break) beside the value.
+ * Columns of the sheet "Daten": those of CSV `format=de` up to `Einheit`, with the symbol beside
+ * the value, then the SDMX status (e.g. `B`, series break) and the version, appended so that
+ * readers by position of earlier files keep working.
  */
-export const XLSX_HEADERS = [...CSV_HEADERS.de.slice(0, 8), 'Zeichen', 'Status', 'Einheit', 'version'];
+export const XLSX_HEADERS = [...CSV_HEADERS.de.slice(0, 8), 'Zeichen', 'Einheit', 'Status', 'version'];
 
 /**
  * Streams a selection as an XLSX workbook (exceljs' streaming writer: rows are committed and
@@ -31,7 +32,7 @@ export async function writeXlsx(ctx: RequestContext, sel: ExportSelection, res: 
     for (const c of cells) {
       breaks.add(c);
       data
-        .addRow([c.indicator.code, c.indicator.name, c.region.code, c.region.name, c.period, c.breakdownDimension || null, c.breakdownCode, c.value ?? (c.symbol || '.'), c.symbol || null, c.status, c.indicator.unit, c.version])
+        .addRow([c.indicator.code, c.indicator.name, c.region.code, c.region.name, c.period, c.breakdownDimension || null, c.breakdownCode, c.value ?? (c.symbol || '.'), c.symbol || null, c.indicator.unit, c.status, c.version])
         .commit();
     }
     // The rows of a page went into the zip stream; wait until the socket took them.

@@ -1,5 +1,5 @@
 import { requireMember, requireRole } from '../../access/permissions';
-import { orgIdOf, Role, type Member } from '../../access/viewer';
+import { hasRole, isMember, orgIdOf, Role, type Member } from '../../access/viewer';
 import type { RequestContext } from '../../graphql/context';
 import { groupBy, inKeyOrder } from '../../graphql/batch';
 import { badInput, conflict, forbidden, notFound, requiredText } from '../../graphql/errors';
@@ -310,7 +310,8 @@ export const IndicatorService = {
 
   /**
    * Batch function of `definitionsByIndicatorId`: each indicator's definition versions, oldest
-   * first. `changedBy` is the owner organization's to read (FieldRule.OWNER).
+   * first. `changedBy` (FieldRule.OWNER) is for those who may change the entry themselves: the
+   * owner organization's members, and admins of a Land body (`requireCatalogueRight`).
    */
   async definitionsByIndicatorIds(ctx: RequestContext, ids: readonly number[]): Promise<IndicatorDefinition[][]> {
     const rows: Array<Record<string, any>> = await ctx.query(
@@ -321,8 +322,9 @@ export const IndicatorService = {
       [ids],
     );
     const org = orgIdOf(ctx.viewer);
+    const steward = isMember(ctx.viewer) && ctx.viewer.orgKind === OrganizationKind.LAND && hasRole(ctx.viewer.role, Role.ADMIN);
     const byIndicator = groupBy(
-      rows.map(({ ownerOrgId, ...row }) => Object.assign(new IndicatorDefinition(), row, { access: { owner: ownerOrgId === org, counts: false, agreementId: null } })),
+      rows.map(({ ownerOrgId, ...row }) => Object.assign(new IndicatorDefinition(), row, { access: { owner: steward || ownerOrgId === org, counts: false, agreementId: null } })),
       (d) => d.indicatorId,
     );
     return ids.map((id) => byIndicator.get(id) ?? []);

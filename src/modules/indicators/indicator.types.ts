@@ -62,7 +62,7 @@ export class IndicatorsArgs {
 @ObjectType({ description: "A version of an indicator's definition (Definition), with the population basis it refers to and the first period it applies to." })
 export class IndicatorDefinition {
   indicatorId: number;
-  /** The viewer's rights on the restricted field (`changedBy`): the owner organization only. */
+  /** The viewer's rights on the restricted field (`changedBy`): see IndicatorService.definitionsByIndicatorIds. */
   access: CellAccess;
 
   @Field(() => Int, { description: 'Version number: 1 for the first definition, one more for each change.' })
@@ -81,6 +81,6 @@ export class IndicatorDefinition {
   changedAt: Date;
 
   @Authorized(FieldRule.OWNER)
-  @Field(() => String, { nullable: true, description: "Who recorded this version (the subject of their login). Restricted to the indicator's owner organization; others get null with FORBIDDEN." })
+  @Field(() => String, { nullable: true, description: "Who recorded this version (the subject of their login). Restricted to the indicator's owner organization and the Land's admins (who may change the entry); others get null with FORBIDDEN." })
   changedBy: string | null;
 }
