@@ -219,7 +219,9 @@ export function parseRow(raw: RawRow, german: boolean): StagedRow {
     numerator: null,
     denominator: null,
     countsGiven: raw.numerator !== undefined || raw.denominator !== undefined,
-    status: raw.status === undefined || raw.status === null || raw.status.trim() === '' ? null : raw.status.trim(),
+    // `B` (series break) is derived when read, never stored (src/modules/series/revisions.ts): an
+    // exported `B` says nothing the symbol does not, so the symbol decides the status.
+    status: raw.status === undefined || raw.status === null || ['', ObservationStatus.B].includes(raw.status.trim()) ? null : raw.status.trim(),
     statusFromSymbol: ObservationStatus.A,
     symbol: (raw.symbol ?? '').trim(),
     version: null,
