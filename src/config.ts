@@ -18,8 +18,27 @@ export interface Config {
   logLevel: LogLevel;
   /** Largest number of codes one list argument may carry (`QUERY_MAX_CODES`, default 500). */
   maxCodesPerList: number;
-  /** Seconds to wait for the database at start-up before giving up (`DATABASE_CONNECT_TIMEOUT`, default 10). */
+  /** Seconds to wait for a database connection before giving up (`DATABASE_CONNECT_TIMEOUT`, default 10). */
   connectTimeoutSeconds: number;
+  /** Seconds a statement may run before Postgres cancels it (`DATABASE_STATEMENT_TIMEOUT`, default 30; 0 = none). PGlite ignores it. */
+  statementTimeoutSeconds: number;
+  /** Seconds a transaction may sit idle before Postgres ends its session (`DATABASE_IDLE_IN_TRANSACTION_TIMEOUT`, default 60; 0 = none). PGlite ignores it. */
+  idleInTransactionTimeoutSeconds: number;
+  /** Seconds in-flight requests get to finish after SIGTERM/SIGINT (`SHUTDOWN_DRAIN_SECONDS`, default 25). */
+  shutdownDrainSeconds: number;
+  /** Requests per minute and client IP for the public (`RATE_LIMIT_ANONYMOUS_PER_MINUTE`, default 600; 0 = no limit). */
+  rateLimitAnonymousPerMinute: number;
+  /** Requests per minute and API key or login (`RATE_LIMIT_AUTHENTICATED_PER_MINUTE`, default 3,000; 0 = no limit). */
+  rateLimitAuthenticatedPerMinute: number;
+  /** Redis shared by all instances for the rate limits (`REDIS_URL`); undefined: counted in memory per instance. */
+  redisUrl?: string;
+  /**
+   * Which proxies' `X-Forwarded-For` tells the client IP (`TRUST_PROXY`): false (default) trusts
+   * none; a number trusts that many hops; otherwise a list of addresses/subnets (Express's syntax).
+   */
+  trustProxy: false | number | string[];
+  /** Bearer token `GET /metrics` requires (`METRICS_TOKEN`); undefined: /metrics is open. */
+  metricsToken?: string;
   /** Logins from an OIDC provider (Keycloak); undefined when no `OIDC_ISSUER` is set. */
   oidc?: OidcConfig;
   /** Demo mode: the hub signs tokens for the demo identities itself (`DEMO_MODE`). */
@@ -125,6 +144,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     maxCodesPerList: integer(env, 'QUERY_MAX_CODES', 500, 100, 100_000),
     connectTimeoutSeconds: integer(env, 'DATABASE_CONNECT_TIMEOUT', 10, 1, 300),
+    statementTimeoutSeconds: integer(env, 'DATABASE_STATEMENT_TIMEOUT', 30, 0, 86_400),
+    idleInTransactionTimeoutSeconds: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT', 60, 0, 86_400),
+    shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 25, 0, 3_600),
+    rateLimitAnonymousPerMinute: integer(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 600, 0, 10_000_000),
+    rateLimitAuthenticatedPerMinute: integer(env, 'RATE_LIMIT_AUTHENTICATED_PER_MINUTE', 3_000, 0, 10_000_000),
+    redisUrl: redisUrl(env),
+    trustProxy: trustProxy(env),
+    metricsToken: metricsToken(env),
     oidc,
     demoMode,
     disclosureThreshold: integer(env, 'DISCLOSURE_THRESHOLD', 3, 1, 100),
@@ -138,6 +165,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: introspection !== '0' && introspection !== 'false',
     stageWithCopy: databaseUrl !== undefined,
   };
+}
+
+function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.REDIS_URL;
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL is not a valid URL');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  return raw;
+}
+
+/**
+ * TRUST_PROXY: off, a hop count, or addresses/subnets. `true` (trust any sender of
+ * X-Forwarded-For) is refused: every client could then pick its own IP and escape its rate limit.
+ */
+function trustProxy(env: NodeJS.ProcessEnv): false | number | string[] {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 100);
+  if (raw === 'true') throw new ConfigError('TRUST_PROXY=true would let any client choose its IP; give the number of proxies in front of the hub (e.g. 1) or their addresses');
+  const list = raw.split(',').map((a) => a.trim()).filter(Boolean);
+  const bad = list.filter((a) => !/^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/.test(a));
+  if (bad.length) throw new ConfigError(`TRUST_PROXY: "${bad.join(', ')}" is neither a hop count, an address, a subnet nor loopback/linklocal/uniquelocal`);
+  return list;
+}
+
+function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.METRICS_TOKEN;
+  if (!raw) return undefined;
+  if (raw.length < 16 || /\s/.test(raw)) throw new ConfigError('METRICS_TOKEN must be at least 16 characters without spaces');
+  return raw;
 }
 
 function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {

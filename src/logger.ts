@@ -1,10 +1,11 @@
+import pino from 'pino';
 import type { LogLevel } from './config';
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
 /**
- * A minimal structured logger: one JSON object per line on stderr, so that log shippers can read
- * it as it is. Never pass tokens, keys or passwords in `fields`.
+ * The hub's logger: structured JSON lines on stderr (pino), one object per line, so that log
+ * shippers read them as they are. The interface is deliberately small — a message and flat
+ * fields — so that call sites do not depend on pino. Never pass tokens, keys or passwords in
+ * `fields`; the redaction below is the second line of defence, not the first.
  */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -13,13 +14,30 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
-  const emit = (at: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[at] < ORDER[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields }));
-  };
+/**
+ * Field names whose values never reach a log line, at the top level or one object down (e.g.
+ * `headers.authorization`): the censor replaces them wherever a caller put them by mistake.
+ */
+const SECRET_FIELDS = ['authorization', 'cookie', 'token', 'apiKey', 'api_key', 'password', 'secret', 'metricsToken', 'databaseUrl'];
+export const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]);
+
+/** Where log lines go: stderr by default; tests pass an object with `write(line)`. */
+export type LogDestination = pino.DestinationStream;
+
+export function createLogger(level: LogLevel, destination: LogDestination = pino.destination({ dest: 2, sync: true })): Logger {
+  const log = pino(
+    {
+      level,
+      // `"level":"info"` rather than pino's numbers, and ISO times: read by people as much as by machines.
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  );
+  const emit = (at: LogLevel) => (msg: string, fields?: Record<string, unknown>) => (fields ? log[at](fields, msg) : log[at](msg));
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
 /** A logger that drops everything: for tests that do not look at logs. */
-export const silentLogger: Logger = createLogger('error', () => undefined);
+export const silentLogger: Logger = createLogger('error', { write: () => undefined });

@@ -6,6 +6,9 @@ import { createHub } from './server';
 import { createAuthentication } from './access/auth';
 import { seedDemoData } from '../seeds/seed';
 
+/** Seconds after the drain time for closing the database and the rate limits' Redis connection. */
+const CLOSE_GRACE_SECONDS = 5;
+
 /** `npm start`: config, database (migrations; demo data on a fresh embedded database), server. */
 async function main() {
   const config = loadConfig();
@@ -16,7 +19,7 @@ async function main() {
     if (seeded.seeded) log.info('demo data loaded', { observations: seeded.observations });
   }
   const { auth, demo } = await createAuthentication({ ...config, db: database.db, log });
-  const hub = await createHub({ db: database.db, log, config, auth, demo });
+  const hub = await createHub({ db: database.db, log, config, auth, demo, operations: { ...config, observe: true, redisKeyPrefix: 'kobi:rl' } });
   const port = await hub.listen(config.port);
   log.info(`KoBi Data Hub listening on http://localhost:${port}/graphql — GraphiQL at http://localhost:${port}/graphiql`, {
     database: database.embedded ? 'embedded' : 'server',
@@ -28,13 +31,22 @@ async function main() {
     );
   }
 
+  // Graceful stop (README "Operations"): stop accepting, let requests in flight finish for up to
+  // SHUTDOWN_DRAIN_SECONDS, close the database, exit 0. Should closing hang (a statement stuck
+  // on a lock past the drain time), the process ends anyway a few seconds later, with 1.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal });
+    const started = Date.now();
+    log.info('shutting down: draining requests in flight', { signal, drainSeconds: config.shutdownDrainSeconds });
+    setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting anyway', { seconds: (Date.now() - started) / 1000 });
+      process.exit(1);
+    }, (config.shutdownDrainSeconds + CLOSE_GRACE_SECONDS) * 1000).unref();
     await hub.close();
     await database.close();
+    log.info('stopped', { seconds: (Date.now() - started) / 1000 });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

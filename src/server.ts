@@ -6,10 +6,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Authenticator } from './access/auth';
 import type { DemoIssuer } from './access/demo';
+import type { Config } from './config';
+import { isDatabaseUnavailable } from './db/faults';
 import { exportRouter } from './export/export.router';
 import { importRouter } from './modules/imports/import.router';
 import { createContext, type HubDeps, type RequestContext } from './graphql/context';
-import { createErrorFormatter } from './graphql/errors';
+import { createErrorFormatter, HubError, serviceUnavailable } from './graphql/errors';
+import { HubMetrics } from './http/metrics';
+import { RateLimits } from './http/rate-limit';
+import { noteErrorCode, requestInfo, requestLog } from './http/request-log';
 import { graphiqlHandler } from './graphql/graphiql';
 import { queryLimits } from './graphql/limits';
 import { hubSchema } from './graphql/schema';
@@ -41,6 +46,7 @@ export interface Hub {
   httpServer: http.Server;
   /** Starts listening on loopback or all interfaces; resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
+  /** Graceful stop: refuses new requests, waits up to the drain time for those in flight, closes. */
   close(): Promise<void>;
 }
 
@@ -48,17 +54,47 @@ export interface HubOptions extends HubDeps {
   auth: Authenticator;
   /** Set in demo mode: serves `GET /demo/tokens`. */
   demo?: DemoIssuer;
+  /** Production guards (README "Operations"); left out, e.g. in most tests: no rate limits, 25 s drain. */
+  operations?: Partial<OperationsSettings>;
 }
+
+/** The settings of rate limits, metrics and shutdown: a slice of Config, plus switches for benchmarks and tests. */
+export type OperationsSettings = Pick<
+  Config,
+  'shutdownDrainSeconds' | 'rateLimitAnonymousPerMinute' | 'rateLimitAuthenticatedPerMinute' | 'redisUrl' | 'trustProxy' | 'metricsToken'
+> & {
+  /** Request log lines and metrics (default on); off only to measure what they cost (npm run bench:overhead). */
+  observe: boolean;
+  /** Prefix of the rate limits' keys in Redis (default `kobi:rl`); tests use one of their own. */
+  redisKeyPrefix: string;
+};
+
+const DEFAULT_OPERATIONS: OperationsSettings = {
+  shutdownDrainSeconds: 25,
+  rateLimitAnonymousPerMinute: 0,
+  rateLimitAuthenticatedPerMinute: 0,
+  trustProxy: false,
+  observe: true,
+  redisKeyPrefix: 'kobi:rl',
+};
 
 /**
  * The HTTP side of the hub: GraphQL over HTTP at /graphql (POST and GET, CSRF prevention on),
- * GraphiQL at /graphiql, health at /livez and /readyz, exports at /export, demo tokens
- * at /demo/tokens (demo mode only). Stateless: the database is the only state.
+ * GraphiQL at /graphiql, health at /livez and /readyz, Prometheus metrics at /metrics, exports
+ * at /export, demo tokens at /demo/tokens (demo mode only). Every request gets an id, a log line
+ * and its metrics; all but health and metrics pass the rate limits. Stateless: the database is
+ * the only state (the rate limits' counters live in Redis when several instances share them).
  */
 export async function createHub(deps: HubOptions): Promise<Hub> {
+  const ops: OperationsSettings = { ...DEFAULT_OPERATIONS, ...deps.operations };
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', ops.trustProxy); // who may tell the client's IP in X-Forwarded-For (TRUST_PROXY)
   const httpServer = http.createServer(app);
+  const formatError = createErrorFormatter(deps.log, { hideSuggestions: deps.config.hideSuggestions });
+  const metrics = ops.observe ? new HubMetrics(deps.db) : undefined;
+  const rateLimits = await RateLimits.create(ops, deps.log);
+  let draining = false;
   const schema = hubSchema();
   const { plugin: costLimit, ...limits } = queryLimits(schema, deps.config); // README "Limits"
   const apollo = new ApolloServer<RequestContext>({
@@ -73,12 +109,14 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
     // No automatic persisted queries: nobody here needs them, and their cache is memory a client fills.
     persistedQueries: false,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter(deps.log, { hideSuggestions: deps.config.hideSuggestions }),
+    formatError,
     // main.ts owns the signals: with Apollo's own handlers too, two concurrent stop() calls wait
     // on each other and the process never exits.
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // On stop (SIGTERM): stop accepting, let requests in flight finish for up to the drain time,
+      // then cut what is left. Counts every request on the server, exports and imports included.
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: ops.shutdownDrainSeconds * 1000 }),
       ApolloServerPluginLandingPageDisabled(),
       // The hub sets no cache hints; the default plugin would wrap every field resolver, leaves
       // included, which DESIGN §6 rules out for the hot path.
@@ -87,11 +125,27 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
       {
         // Ends the request's transaction before the response leaves: a mutation's writes are
         // acknowledged only once committed, and a failed mutation leaves nothing behind.
-        async requestDidStart() {
+        // A commit that fails (the database went away) turns the answer into that error: a
+        // mutation is never acknowledged unless its writes are committed.
+        async requestDidStart({ contextValue }) {
+          const info = contextValue.http;
           return {
-            async willSendResponse({ contextValue, operation, errors }) {
+            async didResolveOperation({ operationName }) {
+              if (info) info.operation = operationName ?? undefined;
+            },
+            async willSendResponse({ contextValue, operation, errors, response }) {
               const failedWrite = operation?.operation === 'mutation' && (errors?.length ?? 0) > 0;
-              await contextValue.tx.finish(!failedWrite);
+              try {
+                await contextValue.tx.finish(!failedWrite);
+              } catch (err) {
+                if (response.body.kind === 'single') response.body.singleResult = { errors: [formatError({ message: String(err) }, err)] };
+              }
+              if (response.body.kind !== 'single') return;
+              const codes = (response.body.singleResult.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+              info?.errorCodes.push(...codes);
+              // The database is down: say so at the HTTP level too, so that clients and load
+              // balancers retry rather than take the partial answer as final.
+              if (codes.includes('SERVICE_UNAVAILABLE')) response.http.status = 503;
             },
           };
         },
@@ -100,9 +154,20 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   });
   await apollo.start();
 
+  app.use(requestLog(deps.log, metrics));
+  // While draining, a request that still arrives on a kept-alive connection is turned away (the
+  // listener is already closed to new connections), and /readyz says so to the load balancer.
+  app.use((_req, res, next) => {
+    if (!draining) return next();
+    noteErrorCode(res, 'SERVICE_UNAVAILABLE');
+    res.setHeader('Connection', 'close');
+    res.setHeader('Retry-After', '5');
+    res.status(503).json({ errors: [{ message: 'the hub is shutting down; try again', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  });
   app.get('/livez', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  if (metrics) app.get('/metrics', metrics.handler(ops.metricsToken)); // README "Operations"
   app.get('/readyz', async (_req, res) => {
     try {
       await deps.db.query('SELECT 1');
@@ -116,6 +181,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
       res.status(503).json({ status: 'database unreachable' });
     }
   });
+  if (rateLimits) app.use(rateLimits.middleware(deps.auth)); // everything below: README "Rate limits"
   app.get('/graphiql', graphiqlHandler(deps.demo));
   if (deps.demo) {
     const demo = deps.demo;
@@ -132,7 +198,22 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
     express.json({ limit: BODY_LIMIT_BYTES }),
     bodyErrors,
     expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(deps, await deps.auth.authenticate(req.headers.authorization)),
+      context: async ({ req, res }) => {
+        const info = requestInfo(res);
+        try {
+          const credentials = await deps.auth.forRequest(req);
+          if (credentials) info.org = credentials.orgCode;
+          const ctx = await createContext(deps, credentials, info.id);
+          ctx.http = info;
+          return ctx;
+        } catch (err) {
+          const unavailable = !(err instanceof HubError) && isDatabaseUnavailable(err);
+          if (unavailable) deps.log.warn('database unavailable', { err: (err as Error).message });
+          const refusal = err instanceof HubError ? err : unavailable ? serviceUnavailable() : undefined;
+          info.errorCodes.push(refusal ? String(refusal.extensions.code) : 'INTERNAL_SERVER_ERROR');
+          throw refusal ?? err;
+        }
+      },
     }),
   );
 
@@ -144,6 +225,10 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => resolve((httpServer.address() as { port: number }).port));
       }),
-    close: () => apollo.stop(),
+    async close() {
+      draining = true;
+      await apollo.stop(); // drains the HTTP server (see the plugin above)
+      await rateLimits?.close();
+    },
   };
 }

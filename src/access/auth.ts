@@ -63,6 +63,22 @@ export class Authenticator {
     return new Authenticator(rule, opts.db, opts.demo !== undefined);
   }
 
+  private readonly perRequest = new WeakMap<object, Promise<Credentials | null>>();
+
+  /**
+   * `authenticate` once per HTTP request: the rate limiter (src/http/rate-limit.ts), the GraphQL
+   * context and the exports share the answer, so an API key is looked up once.
+   */
+  forRequest(req: { headers: { authorization?: string } }): Promise<Credentials | null> {
+    let credentials = this.perRequest.get(req);
+    if (!credentials) {
+      credentials = this.authenticate(req.headers.authorization);
+      credentials.catch(() => undefined); // whoever asks handles the rejection; this copy is the cache
+      this.perRequest.set(req, credentials);
+    }
+    return credentials;
+  }
+
   async authenticate(header: string | undefined): Promise<Credentials | null> {
     if (header === undefined || header === '') return null;
     const m = /^Bearer ([^\s]+)$/i.exec(header.trim());

@@ -15,6 +15,16 @@ export interface DataSourceOptions {
   connectTimeoutSeconds: number;
   /** Pool size (default 10). */
   poolSize?: number;
+  /** Postgres cancels a statement after this many seconds (`statement_timeout`; unset or 0: never). */
+  statementTimeoutSeconds?: number;
+  /** Postgres ends a session idle in a transaction this long (`idle_in_transaction_session_timeout`; unset or 0: never). */
+  idleInTransactionTimeoutSeconds?: number;
+  /**
+   * Told when a pooled connection that nobody uses fails (the server restarted, the network
+   * dropped it). The pool has already discarded it; without a handler node-postgres would raise
+   * it as an uncaught error and end the process (DESIGN §9).
+   */
+  onIdleConnectionError?: (err: Error) => void;
 }
 
 /** Removes the password from a connection URL so that it can be logged. */
@@ -41,9 +51,17 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     logging: false,
     applicationName: 'kobi-data-hub',
     poolSize: opts.poolSize ?? 10,
+    poolErrorHandler: opts.onIdleConnectionError ?? (() => undefined),
     extra: {
       connectionTimeoutMillis: opts.connectTimeoutSeconds * 1000,
       idleTimeoutMillis: 30_000,
+      // Sent as session settings in the start-up message: every connection has them, with no
+      // extra round trip. A checked-out connection that fails is released and discarded by
+      // TypeORM's own error listener on it (PostgresQueryRunner.connect).
+      ...(opts.statementTimeoutSeconds ? { statement_timeout: opts.statementTimeoutSeconds * 1000 } : {}),
+      ...(opts.idleInTransactionTimeoutSeconds ? { idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutSeconds * 1000 } : {}),
+      // Notices a peer that vanished without closing the connection (a cut network) sooner.
+      keepAlive: true,
     },
   });
 }

@@ -43,7 +43,13 @@ export async function openDatabase(config: Config, log: Logger): Promise<OpenDat
   try {
     const applied = await runMigrations({ url: migrationUrl!, ...timeouts });
     if (applied.length) log.info('migrations applied', { migrations: applied });
-    db = createDataSource({ url, ...timeouts });
+    db = createDataSource({
+      url,
+      ...timeouts,
+      statementTimeoutSeconds: config.statementTimeoutSeconds,
+      idleInTransactionTimeoutSeconds: config.idleInTransactionTimeoutSeconds,
+      onIdleConnectionError: (err) => log.warn('an idle database connection was lost; the pool opens a new one when needed', { err: err.message }),
+    });
     await db.initialize();
   } catch (err) {
     await embedded?.stop();

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { isDatabaseUnavailable } from './faults';
 import { APP_ROLE } from './migrations/1764100000000-access';
 
 /**
@@ -66,7 +67,13 @@ export class RequestTransaction {
   private enqueue<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       if (this.finished) throw new Error('the request transaction has already ended');
-      return work(this.runner ?? (await this.open()));
+      const runner = this.runner ?? (await this.open());
+      try {
+        return await work(runner);
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) this.broken = err as Error;
+        throw err;
+      }
     });
     this.queue = run.then(
       () => undefined,
@@ -75,6 +82,8 @@ export class RequestTransaction {
     return run;
   }
   private queue: Promise<void> = Promise.resolve();
+  /** Set when the connection failed under a statement: it is discarded, not asked to roll back. */
+  private broken?: Error;
 
   /** Ends the request: commit or roll back, and return the connection to the pool. Idempotent. */
   async finish(commit: boolean): Promise<void> {
@@ -83,10 +92,21 @@ export class RequestTransaction {
     this.finished = true;
     const runner = this.runner ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
     if (!runner) return;
+    if (this.broken) {
+      // A ROLLBACK could wait on a dead peer; closing the connection rolls back on the server.
+      await discard(runner, this.broken);
+      if (commit) throw this.broken;
+      return;
+    }
     try {
       await runner.query(commit ? 'COMMIT' : 'ROLLBACK'); // COMMIT of a failed transaction rolls back
+    } catch (err) {
+      // The outcome of a COMMIT whose connection broke is unknown to us: the caller must not
+      // acknowledge the request, and the connection must not go back to the pool.
+      if (isDatabaseUnavailable(err)) await discard(runner, err as Error);
+      throw err;
     } finally {
-      await runner.release();
+      await runner.release(); // a no-op after discard
     }
   }
 
@@ -113,7 +133,8 @@ export class RequestTransaction {
           if (row) this.org = { id: row.id, kind: row.kind };
         }
       } catch (err) {
-        await runner.query('ROLLBACK').catch(() => undefined);
+        if (isDatabaseUnavailable(err)) await discard(runner, err as Error);
+        else await runner.query('ROLLBACK').catch(() => undefined);
         await runner.release();
         throw err;
       }
@@ -122,4 +143,11 @@ export class RequestTransaction {
     })();
     return this.opening;
   }
+}
+
+/** Returns the runner's connection to the pool as broken: node-postgres closes it instead of reusing it. */
+async function discard(runner: QueryRunner, err: Error): Promise<void> {
+  const pgRunner = runner as QueryRunner & { releasePostgresConnection?(err?: Error): Promise<void> };
+  if (pgRunner.releasePostgresConnection) await pgRunner.releasePostgresConnection(err);
+  else await runner.release();
 }

@@ -3,6 +3,7 @@ import express from 'express';
 import type { Authenticator } from '../access/auth';
 import { createContext, type HubDeps, type RequestContext } from '../graphql/context';
 import { createErrorFormatter, restError } from '../graphql/errors';
+import { requestInfo } from '../http/request-log';
 import { CSV_FORMATS, writeCsv, type CsvFormat } from './csv.writer';
 import { parseExportArgs } from './export-args';
 import { ClientGone, resolveSelection, type ExportSelection } from './export-source';
@@ -23,10 +24,12 @@ export function exportRouter(deps: HubDeps & { auth: Authenticator }): express.R
   const handle = (writer: Writer, formatOptions: Record<string, readonly string[]> = {}): express.RequestHandler =>
     async (req, res) => {
       let ctx: RequestContext | undefined;
+      const info = requestInfo(res);
       try {
-        const credentials = await deps.auth.authenticate(req.headers.authorization);
+        const credentials = await deps.auth.forRequest(req);
+        if (info && credentials) info.org = credentials.orgCode;
         const args = parseExportArgs(req.query as Record<string, string | string[]>, formatOptions);
-        ctx = await createContext(deps, credentials);
+        ctx = await createContext(deps, credentials, info?.id);
         res.setHeader('Cache-Control', 'no-store'); // what a viewer may see is theirs alone
         await writer(ctx, await resolveSelection(ctx, args), res, args.options);
         // Reads opened by agreements are logged in the transaction: committed before the end.
@@ -36,6 +39,7 @@ export function exportRouter(deps: HubDeps & { auth: Authenticator }): express.R
         await ctx?.tx.finish(false).catch(() => undefined);
         if (err instanceof ClientGone) return;
         const { status, body } = restError(formatError, err);
+        info?.errorCodes.push(String(body.errors[0].extensions?.code));
         if (res.headersSent) {
           deps.log.error('export failed after its first byte', { code: body.errors[0].extensions?.code, message: body.errors[0].message });
           res.destroy();

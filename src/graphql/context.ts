@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { unauthenticated } from '../access/auth';
 import { ANONYMOUS, type Credentials, type Viewer } from '../access/viewer';
 import { RequestTransaction } from '../db/request-transaction';
+import type { RequestInfo } from '../http/request-log';
 import type { Logger } from '../logger';
 import type { OrganizationKind } from '../modules/organizations/organization.entity';
 import { createLoaders, type Loaders } from './loaders';
@@ -34,6 +35,8 @@ export interface RequestContext {
   loaders: Loaders;
   tx: RequestTransaction;
   query<T = any>(sql: string, params?: unknown[]): Promise<T>;
+  /** What the request's log line and metrics record (operation, error codes); set by the HTTP server. */
+  http?: RequestInfo;
 }
 
 /**

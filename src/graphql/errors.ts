@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { isDatabaseUnavailable } from '../db/faults';
 import type { Logger } from '../logger';
 
 /**
@@ -35,6 +36,13 @@ export class HubError extends GraphQLError {
   }
 }
 
+/**
+ * The database cannot serve now (down, restarting, connection lost, statement timeout): HTTP 503,
+ * and the client should try again shortly. Never a hang, never INTERNAL_SERVER_ERROR.
+ */
+export const serviceUnavailable = (why = 'the database is unavailable; try again shortly') =>
+  new HubError('SERVICE_UNAVAILABLE', why, { http: { status: 503 } });
+
 /** Bad arguments: unknown codes, malformed periods, oversized lists. */
 export const badInput = (message: string, extra?: Record<string, unknown>) => new HubError('BAD_USER_INPUT', message, extra);
 
@@ -60,6 +68,12 @@ export function createErrorFormatter(log: Logger, { hideSuggestions = false } = 
     if (original instanceof HubError || (code && code !== 'INTERNAL_SERVER_ERROR' && (ERROR_CODES as readonly string[]).includes(code))) {
       const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    if (isDatabaseUnavailable(original)) {
+      // Expected while Postgres restarts: one warning line, no stack.
+      log.warn('database unavailable', { err: original instanceof Error ? original.message : String(original), path: formatted.path });
+      const { message, extensions } = serviceUnavailable();
+      return { message, locations: formatted.locations, path: formatted.path, extensions: { code: extensions.code } };
     }
     log.error('internal error', { err: original instanceof Error ? original.stack : String(original), path: formatted.path });
     return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
@@ -101,7 +115,7 @@ export const forbidden = (why: string) => new HubError('FORBIDDEN', why);
 export const conflict = (why: string) => new HubError('CONFLICT', why);
 
 /** HTTP status of a REST endpoint's error (exports, uploads) by its code; anything else is 500. */
-const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, QUERY_TOO_COMPLEX: 413 };
+const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, QUERY_TOO_COMPLEX: 413, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
 
 /**
  * A REST endpoint's error as GraphQL shapes it (`{ errors: [{ message, extensions: { code } }] }`)

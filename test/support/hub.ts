@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAuthentication } from '../../src/access/auth';
 import type { HubSettings } from '../../src/graphql/context';
-import { silentLogger } from '../../src/logger';
-import { createHub, type Hub } from '../../src/server';
+import { silentLogger, type Logger } from '../../src/logger';
+import { createHub, type Hub, type OperationsSettings } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export interface GraphQLResponse<T = any> {
@@ -48,13 +48,15 @@ export interface TestHub {
 
 /**
  * The real hub (same server code as `npm start`) on a free loopback port, over this file's own
- * database; `settings` overrides some of TEST_SETTINGS (e.g. a small cell limit).
+ * database; `settings` overrides some of TEST_SETTINGS (e.g. a small cell limit); `opts` gives a
+ * logger to read (default: none) and the operations settings (default: no rate limits).
  */
-export async function startTestHub(settings: Partial<HubSettings> = {}): Promise<TestHub> {
+export async function startTestHub(settings: Partial<HubSettings> = {}, opts: { log?: Logger; operations?: Partial<OperationsSettings> } = {}): Promise<TestHub> {
   const database = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-test-hub-'));
-  const { auth, demo } = await createAuthentication({ demoMode: true, dataDir, db: database.db, log: silentLogger });
-  const hub = await createHub({ db: database.db, log: silentLogger, config: { ...TEST_SETTINGS, ...settings }, auth, demo });
+  const log = opts.log ?? silentLogger;
+  const { auth, demo } = await createAuthentication({ demoMode: true, dataDir, db: database.db, log });
+  const hub = await createHub({ db: database.db, log, config: { ...TEST_SETTINGS, ...settings }, auth, demo, operations: opts.operations });
   const tokens = await demo!.tokens();
   const port = await hub.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;

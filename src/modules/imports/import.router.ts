@@ -3,6 +3,7 @@ import type { Authenticator } from '../../access/auth';
 import { CSV_FORMATS, type CsvFormat } from '../../export/csv.writer';
 import { createContext, type HubDeps, type RequestContext } from '../../graphql/context';
 import { badInput, createErrorFormatter, restError } from '../../graphql/errors';
+import { requestInfo } from '../../http/request-log';
 import { csvSource } from './csv-source';
 import { ImportService } from './import.service';
 import { ImportStatus } from './import.types';
@@ -31,8 +32,10 @@ export function importRouter(deps: HubDeps & { auth: Authenticator }): express.R
   const router = express.Router();
   router.post('/', async (req, res) => {
     let ctx: RequestContext | undefined;
+    const info = requestInfo(res);
     try {
-      const credentials = await deps.auth.authenticate(req.headers.authorization);
+      const credentials = await deps.auth.forRequest(req);
+      if (info && credentials) info.org = credentials.orgCode;
       const query = req.query as Record<string, unknown>;
       for (const name of Object.keys(query)) if (!PARAMS.has(name)) throw badInput(`unknown parameter "${name}"`, { argument: name });
       const format = (query.format ?? 'de') as CsvFormat;
@@ -40,7 +43,7 @@ export function importRouter(deps: HubDeps & { auth: Authenticator }): express.R
       const reason = query.releaseReason;
       if (reason !== undefined && typeof reason !== 'string') throw badInput('"releaseReason" given more than once', { argument: 'releaseReason' });
       const key = req.headers['idempotency-key'];
-      ctx = await createContext(deps, credentials);
+      ctx = await createContext(deps, credentials, info?.id);
       const started = Date.now();
       const report = await ImportService.run(ctx, { format, ...csvSource(req, format) }, {
         dryRun: flag('dryRun', query.dryRun),
@@ -56,6 +59,7 @@ export function importRouter(deps: HubDeps & { auth: Authenticator }): express.R
       await ctx?.tx.finish(false).catch(() => undefined);
       if (res.headersSent) return;
       const { status, body } = restError(formatError, err);
+      info?.errorCodes.push(String(body.errors[0].extensions?.code));
       // Unread body: say so, so that the client does not keep sending into a closed request.
       if (!req.readableEnded) res.setHeader('Connection', 'close');
       res.status(status).json(body);

@@ -1,0 +1,120 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where Debian puts the PostgreSQL 15 server programs (CI installs them; DESIGN §9). */
+export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/** Why a private cluster cannot be started here, or undefined when it can. */
+export function privateClusterUnavailable(): string | undefined {
+  for (const program of ['initdb', 'pg_ctl', 'postgres']) {
+    if (!fs.existsSync(path.join(PG_BIN, program))) return `${path.join(PG_BIN, program)} is missing (set PG_BIN to the PostgreSQL server programs)`;
+  }
+  return undefined;
+}
+
+/**
+ * A PostgreSQL cluster of the test's own (initdb + pg_ctl in a temporary folder, on a free
+ * loopback port), so that a test can stop and restart it without touching the shared server.
+ * initdb refuses to run as root: as root (CI) the programs run as the `postgres` OS user.
+ */
+export interface PrivateCluster {
+  /** postgres:// URL of the cluster's `postgres` database (superuser `postgres`, trust auth). */
+  url: string;
+  port: number;
+  /** `pg_ctl stop` in the given mode: `fast` (sessions ended cleanly) or `immediate` (as a crash). */
+  stop(mode: 'fast' | 'immediate'): void;
+  start(): void;
+  /** Stops the cluster if it runs and removes its folder. */
+  destroy(): void;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPrivateCluster(): Promise<PrivateCluster> {
+  const asRoot = process.getuid?.() === 0;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-pg-'));
+  if (asRoot) execFileSync('chown', ['postgres:', dir]);
+  const run = (program: string, args: string[]) => {
+    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(PG_BIN, program), ...args]] : [path.join(PG_BIN, program), args];
+    execFileSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  const data = path.join(dir, 'data');
+  run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  const port = await freePort();
+  // The socket in the cluster's own folder, TCP on loopback only; fsync stays on (the test checks
+  // that acknowledged writes survive an immediate stop).
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=50`;
+  const start = () => run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'server.log'), '-w', '-t', '30', 'start']);
+  let running = false;
+  const stop = (mode: 'fast' | 'immediate') => {
+    run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '30', 'stop']);
+    running = false;
+  };
+  start();
+  running = true;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    stop,
+    start() {
+      start();
+      running = true;
+    },
+    destroy() {
+      try {
+        if (running) stop('immediate');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** The compiled `npm start` entry point (npm test compiles first). */
+export const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
+
+export interface HubProcess {
+  child: ChildProcess;
+  port: number;
+  baseUrl: string;
+  /** Everything the hub wrote to stderr so far (its JSON log lines). */
+  stderr(): string;
+  /** Resolves with the exit code (and the time since `since`, if given). */
+  exited: Promise<number | null>;
+}
+
+/** Starts `npm start`'s entry point as a child process and resolves once it listens. */
+export function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
+  const { DATABASE_URL: _omit, ...base } = process.env;
+  const child = spawn(process.execPath, [MAIN], { env: { ...base, NODE_ENV: 'production', PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the hub did not start within 60 s:\n${stderr}`)), 60_000);
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+      const m = /listening on http:\/\/localhost:(\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        const port = Number(m[1]);
+        resolve({ child, port, baseUrl: `http://127.0.0.1:${port}`, stderr: () => stderr, exited });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the hub exited with ${code} before listening:\n${stderr}`));
+    });
+  });
+}
