@@ -87,13 +87,23 @@ function unknownCodes(name: string, unknown: string[]) {
 }
 
 /** Looks codes up through a loader (same order); unknown ones → BAD_USER_INPUT naming them in `extensions.unknownCodes`. */
+/**
+ * A loader's `loadMany` answers a failed batch (e.g. the database went away) with Error objects in
+ * place of values: that is a failure of the request, not "not found", so it is thrown.
+ */
+function withoutErrors<T>(values: Array<T | Error>): T[] {
+  const failed = values.find((v): v is Error => v instanceof Error);
+  if (failed) throw failed;
+  return values as T[];
+}
+
 export async function resolveCodes<T>(
   argument: string,
   codes: string[],
   lookup: (codes: string[]) => Array<T | null | Error> | Promise<Array<T | null | Error>>,
 ): Promise<T[]> {
-  const found = await lookup(codes);
-  const unknown = codes.filter((_, i) => !found[i] || found[i] instanceof Error);
+  const found = withoutErrors(await lookup(codes));
+  const unknown = codes.filter((_, i) => !found[i]);
   if (unknown.length) throw unknownCodes(argument, unknown);
   return found as T[];
 }
@@ -165,14 +175,15 @@ export const SeriesService = {
    * with no visible cell is an empty series (a stable shape for dashboards).
    */
   async fetchBatch(ctx: RequestContext, keys: readonly SeriesKey[]): Promise<TimeSeries[][]> {
-    const allIndicators = await ctx.loaders.indicatorsById.loadMany([...new Set(keys.flatMap((k) => k.indicatorIds))]);
+    const allIndicators = withoutErrors(await ctx.loaders.indicatorsById.loadMany([...new Set(keys.flatMap((k) => k.indicatorIds))]));
     SeriesService.checkCells(ctx, keys, new Map((allIndicators as Indicator[]).map((i) => [i.id, i])));
     const results = new Map<SeriesKey, TimeSeries[]>();
     for (const group of groupBy(keys, (k) => k.window.key).values()) {
       const { window } = group[0];
       const indicatorIds = [...new Set(group.flatMap((k) => k.indicatorIds))];
       const regionIds = [...new Set(group.flatMap((k) => k.regionIds))];
-      const [indicators, regions] = await Promise.all([ctx.loaders.indicatorsById.loadMany(indicatorIds), ctx.loaders.regionsById.loadMany(regionIds)]);
+      const [indicatorRows, regionRows] = await Promise.all([ctx.loaders.indicatorsById.loadMany(indicatorIds), ctx.loaders.regionsById.loadMany(regionIds)]);
+      const [indicators, regions] = [withoutErrors(indicatorRows), withoutErrors(regionRows)];
       const cells = await SeriesService.queryCells(ctx, indicators as Indicator[], regions as Region[], window);
       // Each series carries its indicator and region, already loaded here: `TimeSeries.indicator`
       // and `.region` then resolve without a loader call per series (thousands in a map or bulk pull).
