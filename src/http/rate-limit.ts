@@ -1,5 +1,5 @@
 import type express from 'express';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Authenticator } from '../access/auth';
 import type { Config } from '../config';
@@ -44,7 +44,9 @@ export class RateLimits {
     if (!anonymous && !authenticated) return undefined;
     let redis: Redis | undefined;
     if (settings.redisUrl) {
-      redis = new Redis(settings.redisUrl, {
+      // Loaded only when configured: it adds a noticeable share to the start-up time otherwise.
+      const { Redis: RedisClient } = await import('ioredis');
+      redis = new RedisClient(settings.redisUrl, {
         enableOfflineQueue: false, // fail fast while disconnected: the insurance limiter takes over
         maxRetriesPerRequest: 1,
         connectTimeout: 2_000,
