@@ -20,12 +20,14 @@ const FAST_MS = 2_000;
 const RECOVERY_MS = 15_000;
 
 interface Outcome {
-  kind: 'read' | 'member-read' | 'write' | 'export';
+  kind: 'read' | 'member-read' | 'write' | 'export' | 'import';
   status: number;
   code?: string;
   ms: number;
   /** For an acknowledged write: the indicator it created. */
   created?: string;
+  /** For an acknowledged upload: its import id. */
+  imported?: string;
 }
 
 let cluster: PrivateCluster;
@@ -91,7 +93,11 @@ async function request(kind: Outcome['kind']): Promise<Outcome> {
   let res: Response;
   let text: string;
   try {
-    if (kind === 'export') res = await fetch(`${hub.baseUrl}/export/series.csv?format=plain&indicatorCodes=C1&regionLevel=KREIS`);
+    if (kind === 'import') {
+      // A new value of the Burgenlandkreis' own Kita indicator each time: a revision of one cell.
+      const csv = `indicator,region,period,value\nK15084-KITA,15084015,2026,${1000 + ++writes}\n`;
+      res = await fetch(`${hub.baseUrl}/import?format=plain`, { method: 'POST', headers: { 'content-type': 'text/csv', authorization: `Bearer ${tokens['burgenlandkreis-editor']}` }, body: csv });
+    } else if (kind === 'export') res = await fetch(`${hub.baseUrl}/export/series.csv?format=plain&indicatorCodes=C1&regionLevel=KREIS`);
     else if (created) res = await gql('mutation($input: CreateIndicatorInput!) { createIndicator(input: $input) { code } }', { input: INDICATOR(created) }, 'land-admin');
     else res = await gql('{ regions(level: KREIS) { code series(indicatorCodes: ["C1"], latest: 1) { values } } }', undefined, kind === 'member-read' ? 'land-analyst' : undefined);
     text = await res.text();
@@ -102,7 +108,8 @@ async function request(kind: Outcome['kind']): Promise<Outcome> {
   if (!res.headers.get('content-type')?.includes('json')) return { kind, status: res.status, ms };
   const body = JSON.parse(text);
   const acknowledged = res.status === 200 && !body.errors && body.data?.createIndicator?.code === created;
-  return { kind, status: res.status, code: body.errors?.[0]?.extensions?.code, ms, created: created && acknowledged ? created : undefined };
+  const imported = kind === 'import' && res.status === 200 && body.status === 'COMMITTED' ? String(body.importId) : undefined;
+  return { kind, status: res.status, code: body.errors?.[0]?.extensions?.code, ms, created: created && acknowledged ? created : undefined, imported };
 }
 
 /**
@@ -112,7 +119,7 @@ async function request(kind: Outcome['kind']): Promise<Outcome> {
 function load(workers = 4): { stop(): Promise<Outcome[]>; atLeast(n: number): Promise<void> } {
   const outcomes: Outcome[] = [];
   let running = true;
-  const kinds: Outcome['kind'][] = ['read', 'write', 'member-read', 'export'];
+  const kinds: Outcome['kind'][] = ['read', 'write', 'member-read', 'export', 'import'];
   const loops = Array.from({ length: workers }, async (_, w) => {
     for (let i = w; running; i++) outcomes.push(await request(kinds[i % kinds.length]));
   });
@@ -134,8 +141,8 @@ const ok = (o: Outcome) => o.status === 200 && o.code === undefined;
 /** Every kind answers successfully, and /readyz says ready: returns the ms it took from `since`. */
 async function untilFullService(since: number): Promise<number> {
   for (;;) {
-    const results = await Promise.all((['read', 'member-read', 'write', 'export'] as const).map(request));
-    acknowledged.push(...results.filter((r) => r.created).map((r) => r.created!));
+    const results = await Promise.all((['read', 'member-read', 'write', 'export', 'import'] as const).map(request));
+    note(results);
     const ready = (await fetch(`${hub.baseUrl}/readyz`)).status === 200;
     if (ready && results.every(ok)) return Date.now() - since;
     if (Date.now() - since > RECOVERY_MS + 5_000) throw new Error(`no full service ${RECOVERY_MS + 5_000} ms after the restart: ${JSON.stringify(results)}`);
@@ -144,6 +151,12 @@ async function untilFullService(since: number): Promise<number> {
 }
 
 const acknowledged: string[] = [];
+const importsAcknowledged: string[] = [];
+/** Remembers the writes and uploads that answered success. */
+const note = (outcomes: Outcome[]) => {
+  acknowledged.push(...outcomes.filter((o) => o.created).map((o) => o.created!));
+  importsAcknowledged.push(...outcomes.filter((o) => o.imported).map((o) => o.imported!));
+};
 
 describe.skipIf(skip)('a Postgres restart under load', () => {
   for (const mode of ['fast', 'immediate'] as const) {
@@ -152,22 +165,23 @@ describe.skipIf(skip)('a Postgres restart under load', () => {
       await before.atLeast(12);
       const healthy = await before.stop();
       expect(healthy.filter((o) => !ok(o)), 'all succeed before the outage').toEqual([]);
-      acknowledged.push(...healthy.filter((o) => o.created).map((o) => o.created!));
+      note(healthy);
 
       const during = load();
       await sleep(300);
       cluster.stop(mode);
       await sleep(300); // requests that raced the stop are done; what follows meets a closed port
       const racing = await during.stop();
-      acknowledged.push(...racing.filter((o) => o.created).map((o) => o.created!));
+      note(racing);
       // Those in flight when the server went: answered, or refused as unavailable; never a 500
-      // nor a wrong "bad input". An export whose first bytes were out can only be cut off.
+      // nor a wrong "bad input". An export whose first bytes were out can only be cut off. An
+      // upload whose connection broke mid-way answers 503 like any other request.
       for (const o of racing) {
         if (ok(o) || (o.kind === 'export' && o.status === 0)) continue;
         expect(o, 'a request that raced the stop').toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
       }
       const outage = load();
-      await outage.atLeast(12);
+      await outage.atLeast(15);
       const ready = await fetch(`${hub.baseUrl}/readyz`);
       const duringOutage = await outage.stop();
 
@@ -177,7 +191,7 @@ describe.skipIf(skip)('a Postgres restart under load', () => {
         expect(o, 'every request during the outage: 503 SERVICE_UNAVAILABLE').toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
         expect(o.ms, `${o.kind} answered fast`).toBeLessThan(FAST_MS);
       }
-      expect(new Set(duringOutage.map((o) => o.kind))).toEqual(new Set(['read', 'member-read', 'write', 'export']));
+      expect(new Set(duringOutage.map((o) => o.kind))).toEqual(new Set(['read', 'member-read', 'write', 'export', 'import']));
 
       const restarted = Date.now();
       cluster.start();
@@ -187,13 +201,16 @@ describe.skipIf(skip)('a Postgres restart under load', () => {
     });
   }
 
-  it('every acknowledged write is in the database after the restarts; the lost connections were logged, not fatal', async () => {
+  it('every acknowledged write and upload is in the database after the restarts; the lost connections were logged, not fatal', async () => {
     expect(acknowledged.length).toBeGreaterThan(3);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const { rows } = await client.query('SELECT code FROM indicator WHERE code = ANY($1)', [acknowledged]);
-    await client.end();
     expect(rows.map((r) => r.code).sort()).toEqual([...acknowledged].sort());
+    expect(importsAcknowledged.length).toBeGreaterThan(1);
+    const uploads = await client.query(`SELECT DISTINCT import_id::text AS id FROM observation_audit WHERE import_id::text = ANY($1)`, [importsAcknowledged]);
+    await client.end();
+    expect(uploads.rows.map((r) => r.id).sort()).toEqual([...importsAcknowledged].sort());
 
     const metrics = await (await fetch(`${hub.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/kobi_errors_total\{code="SERVICE_UNAVAILABLE"\} [1-9]/);

@@ -48,7 +48,7 @@ afterAll(() => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const start = (drainSeconds: number) => startHubProcess({ DATABASE_URL: url, DEMO_MODE: '0', DATA_DIR: dataDir, SHUTDOWN_DRAIN_SECONDS: String(drainSeconds) });
+const start = (drainSeconds: number) => startHubProcess({ DATABASE_URL: url, DEMO_MODE: '1', DATA_DIR: dataDir, SHUTDOWN_DRAIN_SECONDS: String(drainSeconds) });
 
 /** Holds an exclusive lock on the observation table: every series read waits for it. */
 async function lockObservations(): Promise<pg.Client> {
@@ -84,16 +84,26 @@ const query = (baseUrl: string) =>
     status: r.status,
     body: await r.json(),
   }));
+/** An upload of the Burgenlandkreis' own Kita figure (it writes observations: it waits for the lock too). */
+const importCsv = async (baseUrl: string) => {
+  const tokens = await (await fetch(`${baseUrl}/demo/tokens`)).json();
+  const res = await fetch(`${baseUrl}/import?format=plain`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv', authorization: `Bearer ${tokens['burgenlandkreis-editor']}` },
+    body: 'indicator,region,period,value\nK15084-KITA,15084015,2026,4242\n',
+  });
+  return { status: res.status, body: await res.json() };
+};
 const exportCsv = (baseUrl: string) =>
   fetch(`${baseUrl}/export/series.csv?format=plain&indicatorCodes=C1,D1&regionLevel=KREIS`).then(async (r) => ({ status: r.status, body: await r.text() }));
 
 describe.skipIf(skip)('graceful shutdown', () => {
-  it('SIGTERM: requests in flight (an export, a query) finish with 200, new ones are refused, exit 0 within the drain time', async () => {
+  it('SIGTERM: requests in flight (an export, a query, an upload) finish with 200, new ones are refused, exit 0 within the drain time', async () => {
     hub = await start(10);
     locker = await lockObservations();
-    const inFlight = Promise.all([exportCsv(hub.baseUrl), query(hub.baseUrl)]);
+    const inFlight = Promise.all([exportCsv(hub.baseUrl), query(hub.baseUrl), importCsv(hub.baseUrl)]);
     inFlight.catch(() => undefined); // awaited below; a failure before that must not go unhandled
-    await untilWaiting(2);
+    await untilWaiting(3);
 
     const signalled = Date.now();
     hub.child.kill('SIGTERM');
@@ -108,7 +118,9 @@ describe.skipIf(skip)('graceful shutdown', () => {
 
     await new Promise((r) => setTimeout(r, 700));
     await locker.query('ROLLBACK'); // the requests may go on
-    const [csv, gql] = await inFlight;
+    const [csv, gql, upload] = await inFlight;
+    expect(upload.status).toBe(200);
+    expect(upload.body).toMatchObject({ status: 'COMMITTED', written: 1 });
     expect(csv.status).toBe(200);
     expect(csv.body.trim().split('\n').length).toBeGreaterThan(14 * 5); // header + 14 Kreise × 2 indicators × the years
     expect(gql.status).toBe(200);
@@ -118,6 +130,8 @@ describe.skipIf(skip)('graceful shutdown', () => {
     expect(await hub.exited).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(10_000);
     expect(hub.stderr()).toMatch(/"msg":"stopped"/);
+    const stored = await locker.query(`SELECT count(*)::int AS n FROM observation_audit WHERE import_id = $1`, [upload.body.importId]);
+    expect(stored.rows[0].n, 'the upload finished during the drain is committed').toBe(1);
   });
 
   it('SIGINT on an idle hub: exit 0 at once', async () => {

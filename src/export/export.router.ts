@@ -41,7 +41,9 @@ export function exportRouter(deps: HubDeps & { auth: Authenticator }): express.R
         const { status, body } = restError(formatError, err);
         info?.errorCodes.push(String(body.errors[0].extensions?.code));
         if (res.headersSent) {
-          deps.log.error('export failed after its first byte', { code: body.errors[0].extensions?.code, message: body.errors[0].message });
+          // A database outage is expected now and then (warn); anything else is a fault (error).
+          const level = body.errors[0].extensions?.code === 'SERVICE_UNAVAILABLE' ? 'warn' : 'error';
+          deps.log[level]('export failed after its first byte', { code: body.errors[0].extensions?.code, message: body.errors[0].message });
           res.destroy();
           return;
         }

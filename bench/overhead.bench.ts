@@ -1,0 +1,137 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pino from 'pino';
+import { createAuthentication } from '../src/access/auth';
+import { loadConfig } from '../src/config';
+import { openDatabase } from '../src/db/open';
+import * as limits from '../src/graphql/limits';
+import { createLogger, silentLogger } from '../src/logger';
+import { createHub, type Hub } from '../src/server';
+import { seedDemoData } from '../seeds/seed';
+import { runBench, table, UsageError } from './support';
+
+/**
+ * `npm run bench:overhead [-- --duration S --connections 1,16 --rounds 3]`: what the production
+ * guards cost (issue 6, benchmark). The hub's req/s for the dashboard query with everything on —
+ * query limits (depth, aliases, directives, tokens, cost), rate limits (counted, set high enough
+ * never to refuse), the request log (pino, one line per request, written to /dev/null) and the
+ * Prometheus metrics — against the same hub with all of them off, on the same database in the
+ * same run. Target: on ÷ off ≥ 0.9. The two sides take turns (`--rounds`), so that a change of
+ * the machine's pace hits both; the figure per side is the median of its rounds.
+ * The database is the one of DATABASE_URL (seeded with `npm run seed`), else an embedded one with
+ * the demo data in a temporary DATA_DIR.
+ */
+
+const TARGET = 0.9;
+const SERIES_FIELDS = 'region { code } indicator { code } periods values statuses';
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(url: string, body: string, connections: number, duration: number): Promise<Run> {
+  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration, workers: 1, timeout: 30 });
+  if (result.errors || result.timeouts || result['2xx'] !== result.requests.total) {
+    throw new Error(`${result.errors} errors, ${result.timeouts} timeouts, ${result.requests.total - result['2xx']} answers other than 2xx at ${connections} connections`);
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<number> {
+  let values: Record<string, string>;
+  try {
+    values = parseArgs({ options: { duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '1,16' }, rounds: { type: 'string', default: '3' } } })
+      .values as Record<string, string>;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; usage: npm run bench:overhead -- [--duration S] [--connections 1,16] [--rounds 3]`);
+  }
+  const duration = Number(values.duration);
+  const rounds = Number(values.rounds);
+  const connections = values.connections.split(',').map(Number);
+  if (![duration, rounds, ...connections].every((n) => Number.isInteger(n) && n >= 1)) throw new UsageError('--duration, --rounds and --connections take positive integers');
+
+  const config = loadConfig();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-bench-overhead-'));
+  const database = await openDatabase(config.databaseUrl ? config : { ...config, dataDir: path.join(tmp, 'data') }, silentLogger);
+  const hubs: Hub[] = [];
+  try {
+    if (database.embedded) await seedDemoData(database.db);
+    const { auth } = await createAuthentication({ oidc: undefined, demoMode: false, dataDir: tmp, db: database.db, log: silentLogger });
+
+    // Everything on, as `npm start` runs it; the rate limits counted but never reached.
+    const logFile = pino.destination({ dest: '/dev/null', sync: true });
+    const on = await createHub({
+      db: database.db,
+      log: createLogger('info', logFile),
+      config,
+      auth,
+      operations: { ...config, rateLimitAnonymousPerMinute: 1e9, rateLimitAuthenticatedPerMinute: 1e9, observe: true, redisKeyPrefix: 'kobi-bench' },
+    });
+    hubs.push(on);
+    // Everything off: no request log, no metrics, no rate limits, and no query limits (the
+    // limits module answers with no rules and no cost plugin while this hub is built).
+    const original = limits.queryLimits;
+    (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = () => ({ validationRules: [], plugin: {} });
+    let off: Hub;
+    try {
+      off = await createHub({ db: database.db, log: silentLogger, config, auth, operations: { observe: false, rateLimitAnonymousPerMinute: 0, rateLimitAuthenticatedPerMinute: 0 } });
+    } finally {
+      (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = original;
+    }
+    hubs.push(off);
+    const urls = { on: `http://127.0.0.1:${await on.listen(0, '127.0.0.1')}/graphql`, off: `http://127.0.0.1:${await off.listen(0, '127.0.0.1')}/graphql` };
+
+    // The dashboard card (as in `npm run bench`): one Kreis and its Land × 5 indicators × 13 years.
+    const catalogue = await fetch(urls.on, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ indicators(first: 5) { edges { node { code } } } }' }) });
+    const codes = ((await catalogue.json()).data.indicators.edges as Array<{ node: { code: string } }>).map((e) => e.node.code);
+    const body = JSON.stringify({
+      operationName: 'Dashboard',
+      query: `query Dashboard($codes: [String!]!, $regions: [String!]!) { series(indicatorCodes: $codes, regionCodes: $regions, latest: 13) { ${SERIES_FIELDS} } }`,
+      variables: { codes, regions: ['15084', '15'] },
+    });
+    // Both sides answer the same, and the guards really are on one side only.
+    const answers = await Promise.all([urls.on, urls.off].map(async (url) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()));
+    if (answers[0] !== answers[1] || JSON.parse(answers[0]).errors) throw new Error(`the two hubs answer differently or with errors: ${answers[0].slice(0, 300)}`);
+    const cells = (JSON.parse(answers[0]).data.series as Array<{ values: unknown[] }>).reduce((n, s) => n + s.values.length, 0);
+    const metrics = await (await fetch(urls.on.replace('/graphql', '/metrics'))).text();
+    if (!/kobi_http_requests_total\{[^}]*operation="Dashboard"/.test(metrics)) throw new Error('the "on" hub did not count the request');
+    if ((await fetch(urls.off.replace('/graphql', '/metrics'))).status !== 404) throw new Error('the "off" hub serves metrics');
+
+    console.log(
+      `bench:overhead — dashboard query (${codes.length} indicators × 2 regions, latest 13 periods, ${cells} cells), ${config.databaseUrl ? 'PostgreSQL server' : 'embedded PGlite'}; ` +
+        `${duration} s per run, ${rounds} rounds per side, connections ${connections.join(', ')}\n`,
+    );
+    const rows: string[][] = [];
+    let worst = Infinity;
+    for (const conn of connections) {
+      await load(urls.off, body, conn, 1); // warm-up of both
+      await load(urls.on, body, conn, 1);
+      const runs: Record<'on' | 'off', Run[]> = { on: [], off: [] };
+      for (let r = 0; r < rounds; r++) {
+        for (const side of r % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const)) runs[side].push(await load(urls[side], body, conn, duration));
+      }
+      const figure = (side: 'on' | 'off') => ({ rps: median(runs[side].map((x) => x.rps)), p50: median(runs[side].map((x) => x.p50)), p99: median(runs[side].map((x) => x.p99)) });
+      const [a, b] = [figure('on'), figure('off')];
+      const ratio = a.rps / b.rps;
+      worst = Math.min(worst, ratio);
+      rows.push([`@${conn}`, a.rps.toFixed(0), `${a.p50} / ${a.p99}`, b.rps.toFixed(0), `${b.p50} / ${b.p99}`, `${ratio.toFixed(2)}×`, runs.on.map((x) => x.rps.toFixed(0)).join(' ') + ' | ' + runs.off.map((x) => x.rps.toFixed(0)).join(' ')]);
+    }
+    console.log(table(['connections', 'on req/s', 'on p50 / p99 ms', 'off req/s', 'off p50 / p99 ms', 'on ÷ off', 'req/s per round (on | off)'], rows));
+    console.log(`\nTarget: on ÷ off at least ${TARGET}: ${worst >= TARGET ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)}×)`);
+    return 0;
+  } finally {
+    for (const hub of hubs) await hub.close();
+    await database.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+runBench(main, 'bench:overhead');
