@@ -109,6 +109,10 @@ describe('configuration', () => {
     expect(hub.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(hub.healthcheck.test.join(' ')).toContain('/readyz');
     expect(compose.services.postgres.healthcheck.test).toContain('pg_isready');
+    // Docker's grace period covers the hub's drain time with room to close the database.
     expect(hub.stop_grace_period).toMatch(/^\d+s$/);
+    const drain = Number(/SHUTDOWN_DRAIN_SECONDS:-(\d+)/.exec(read('docker-compose.yml'))![1]);
+    expect(drain).toBe(loadConfig({}).shutdownDrainSeconds);
+    expect(parseInt(hub.stop_grace_period, 10)).toBeGreaterThanOrEqual(drain + 10);
   });
 });
