@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -82,39 +82,5 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   };
 }
 
-/** The compiled `npm start` entry point (npm test compiles first). */
-export const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
-
-export interface HubProcess {
-  child: ChildProcess;
-  port: number;
-  baseUrl: string;
-  /** Everything the hub wrote to stderr so far (its JSON log lines). */
-  stderr(): string;
-  /** Resolves with the exit code (and the time since `since`, if given). */
-  exited: Promise<number | null>;
-}
-
-/** Starts `npm start`'s entry point as a child process and resolves once it listens. */
-export function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
-  const { DATABASE_URL: _omit, ...base } = process.env;
-  const child = spawn(process.execPath, [MAIN], { env: { ...base, NODE_ENV: 'production', PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the hub did not start within 60 s:\n${stderr}`)), 60_000);
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      const m = /listening on http:\/\/localhost:(\d+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        const port = Number(m[1]);
-        resolve({ child, port, baseUrl: `http://127.0.0.1:${port}`, stderr: () => stderr, exited });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the hub exited with ${code} before listening:\n${stderr}`));
-    });
-  });
-}
+// The hub as a process (db-faults, shutdown): one helper for every test that starts it.
+export { MAIN, startHubProcess, type HubProcess } from './hub-process';
