@@ -205,6 +205,11 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
           if (credentials) info.org = credentials.orgCode;
           const ctx = await createContext(deps, credentials, info.id);
           ctx.http = info;
+          // Apollo refuses some requests after building the context but outside the plugins (a
+          // batch, a query that is not a string): the transaction plugin never sees them, and a
+          // member's transaction, opened here, would hold its pooled connection. Once the answer
+          // is sent, end whatever is still open (a no-op after the plugin's commit).
+          res.once('finish', () => void ctx.tx.finish(false).catch(() => undefined));
           return ctx;
         } catch (err) {
           const unavailable = !(err instanceof HubError) && isDatabaseUnavailable(err);

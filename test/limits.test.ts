@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** Runs `work` and counts the statements matching `which` that reach the database, at the driver (every connection of the process). */
-async function counting<T>(which: RegExp, work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+async function counting<T>(which: RegExp, work: (seen: string[]) => Promise<T>): Promise<{ result: T; statements: string[] }> {
   const original = pg.Client.prototype.query;
   const statements: string[] = [];
   pg.Client.prototype.query = function (this: pg.Client, ...args: any[]) {
@@ -26,11 +26,14 @@ async function counting<T>(which: RegExp, work: () => Promise<T>): Promise<{ res
     return (original as any).apply(this, args);
   } as any;
   try {
-    return { result: await work(), statements };
+    return { result: await work(statements), statements };
   } finally {
     pg.Client.prototype.query = original;
   }
 }
+
+/** Transactions begun and not yet ended among the statements seen. */
+const statementsBalance = (statements: string[]) => statements.filter((s) => /^\s*BEGIN/i.test(s)).length - statements.filter((s) => /^\s*(COMMIT|ROLLBACK)/i.test(s)).length;
 
 /** Runs one request on the small hub and counts the series statements (reads of `observation o`) at the driver. */
 async function seriesStatements(query: string, variables?: Record<string, unknown>) {
@@ -248,6 +251,30 @@ describe('every rejection of an anonymous request: HTTP 4xx, a stable code, no S
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors![0].extensions).toEqual({ code, ...extensions, ...(code === 'QUERY_TOO_COMPLEX' && extensions.limit === 'cost' ? { cost: expect.any(Number), max: TEST_SETTINGS.maxCost } : {}) });
     expect(statements).toEqual([]);
+  });
+
+  it('a logged-in request refused after its context was built still ends its transaction (no connection left in one)', async () => {
+    // A member's context opens the request transaction (the organization lookup); Apollo refuses
+    // a batch or a malformed body after building the context, outside the plugin that ends it.
+    const member = { authorization: `Bearer ${t.tokens['halle-editor']}` };
+    const refusals: Array<[string, RequestInit]> = [
+      ['batch', json([{ query: '{ __typename }' }, { query: '{ __typename }' }], member)],
+      ['query not a string', json({ query: 5 }, member)],
+      ['variables as a string', json({ query: '{ __typename }', variables: '{}' }, member)],
+      ['no query', json({}, member)],
+    ];
+    for (const [what, init] of refusals) {
+      const { result: status, statements } = await counting(/^\s*(BEGIN|COMMIT|ROLLBACK)\b/i, async (seen) => {
+        const r = await fetch(url(), init);
+        await r.text();
+        // the end may follow the answer by a moment: wait until every transaction begun has ended
+        for (let i = 0; i < 50 && statementsBalance(seen) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        return r.status;
+      });
+      expect(status, what).toBe(400);
+      expect(statements.some((s) => /^\s*BEGIN/i.test(s)), what).toBe(true); // it did open one
+      expect(statementsBalance(statements), what).toBe(0);
+    }
   });
 
   it('the counter sees the statements of an admitted request (so that 0 above means something)', async () => {
