@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -92,6 +92,25 @@ describe.skipIf(serverUrl)('embedded backup (npm run backup / npm run restore)',
     const empty = path.join(tmp(), 'empty');
     await expect(restoreDataDir(damaged, empty)).rejects.toThrow(/not a complete backup/);
     expect(fs.existsSync(empty) ? fs.readdirSync(empty) : []).toEqual([]);
+  });
+});
+
+describe('npm run backup / restore on the command line', () => {
+  const run = (args: string[], env: Record<string, string>) =>
+    spawnSync(process.execPath, [path.resolve(__dirname, '../dist/src/backup-cli.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+
+  it('points a server installation to pg_dump, and says how to call it; one line, exit 1, nothing written', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'x.tar.gz');
+    const server = run([file], { DATABASE_URL: 'postgres://kobi:secret@127.0.0.1:1/kobi' });
+    expect(server.status).toBe(1);
+    expect(server.stderr.trim().split('\n')).toHaveLength(1);
+    expect(server.stderr).toMatch(/^kobi-backup: DATABASE_URL is set: back up a Postgres server with pg_dump/);
+    expect(server.stderr).not.toContain('secret');
+    const usage = run([], { DATA_DIR: dir });
+    expect(usage.status).toBe(1);
+    expect(usage.stderr).toMatch(/^kobi-backup: usage: npm run backup -- <file.tar.gz>/);
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
 
