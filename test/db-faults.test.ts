@@ -3,8 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, runMigrations } from '../src/db/data-source';
-import { seedDemoData } from '../seeds/seed';
 import { privateClusterUnavailable, startHubProcess, startPrivateCluster, type HubProcess, type PrivateCluster } from './support/private-postgres';
 
 // Issue 6, item 2: the hub survives a Postgres restart under load. A cluster of the test's own is
@@ -40,16 +38,7 @@ let writes = 0;
 beforeAll(async () => {
   if (skip) return;
   cluster = await startPrivateCluster();
-  const admin = new pg.Client({ connectionString: cluster.url });
-  await admin.connect();
-  await admin.query('CREATE DATABASE kobi');
-  await admin.end();
-  url = cluster.url.replace(/\/postgres$/, '/kobi');
-  await runMigrations({ url, connectTimeoutSeconds: 5 });
-  const db = createDataSource({ url, connectTimeoutSeconds: 5 });
-  await db.initialize();
-  await seedDemoData(db);
-  await db.destroy();
+  url = cluster.url;
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-faults-'));
   hub = await startHubProcess({ DATABASE_URL: url, DEMO_MODE: '1', DATA_DIR: dataDir, DATABASE_CONNECT_TIMEOUT: '10', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0', RATE_LIMIT_AUTHENTICATED_PER_MINUTE: '0' });
   tokens = await (await fetch(`${hub.baseUrl}/demo/tokens`)).json();

@@ -3,8 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, runMigrations } from '../src/db/data-source';
-import { seedDemoData } from '../seeds/seed';
 import { privateClusterUnavailable, startHubProcess, startPrivateCluster, type HubProcess, type PrivateCluster } from './support/private-postgres';
 
 // Issue 6, item 3: graceful shutdown of the real `npm start` process. Requests are kept in flight
@@ -24,11 +22,6 @@ beforeAll(async () => {
   if (skip) return;
   cluster = await startPrivateCluster();
   url = cluster.url;
-  await runMigrations({ url, connectTimeoutSeconds: 5 });
-  const db = createDataSource({ url, connectTimeoutSeconds: 5 });
-  await db.initialize();
-  await seedDemoData(db);
-  await db.destroy();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-shutdown-'));
 });
 

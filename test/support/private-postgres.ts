@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { createDataSource, runMigrations } from '../../src/db/data-source';
+import { seedDemoData } from '../../seeds/seed';
 
 /** Where Debian puts the PostgreSQL 15 server programs (CI installs them; DESIGN §9). */
 export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -21,7 +24,7 @@ export function privateClusterUnavailable(): string | undefined {
  * initdb refuses to run as root: as root (CI) the programs run as the `postgres` OS user.
  */
 export interface PrivateCluster {
-  /** postgres:// URL of the cluster's `postgres` database (superuser `postgres`, trust auth). */
+  /** postgres:// URL of the cluster's database `kobi`, migrated and seeded with the demo data (superuser `postgres`, trust auth). */
   url: string;
   port: number;
   /** `pg_ctl stop` in the given mode: `fast` (sessions ended cleanly) or `immediate` (as a crash). */
@@ -64,8 +67,18 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   };
   start();
   running = true;
+  const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  await admin.connect();
+  await admin.query('CREATE DATABASE kobi');
+  await admin.end();
+  const url = `postgres://postgres@127.0.0.1:${port}/kobi`;
+  await runMigrations({ url, connectTimeoutSeconds: 5 });
+  const db = createDataSource({ url, connectTimeoutSeconds: 5 });
+  await db.initialize();
+  await seedDemoData(db);
+  await db.destroy();
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url,
     port,
     stop,
     start() {
