@@ -185,6 +185,7 @@ describe.skipIf(skip)('a Postgres restart under load', () => {
       const restarted = Date.now();
       cluster.start();
       const recoveryMs = await untilFullService(restarted);
+      console.info(`db-faults (${mode}): ${duringOutage.length} requests during the outage, slowest ${Math.max(...duringOutage.map((o) => o.ms))} ms; full service ${recoveryMs} ms after pg_ctl start returned`);
       expect(recoveryMs).toBeLessThan(RECOVERY_MS);
       expect(hub.child.exitCode, 'the hub process is still running').toBeNull();
     });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthentication } from '../src/access/auth';
+import { ConfigError, loadConfig } from '../src/config';
 import { silentLogger } from '../src/logger';
 import { createHub, type OperationsSettings } from '../src/server';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -161,5 +162,19 @@ describe('Redis unreachable', () => {
     });
     const base = await hubWith({ rateLimitAnonymousPerMinute: 3, redisUrl: `redis://127.0.0.1:${closed}`, redisKeyPrefix: 'kobi-test-unreachable' });
     expect(await statuses(4, () => ask(base))).toEqual([200, 200, 200, 429]);
+  });
+});
+
+describe('settings', () => {
+  it('TRUST_PROXY, REDIS_URL and METRICS_TOKEN are checked at start-up, with a message naming them', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY=true would let any client choose its IP/);
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy.example' })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/REDIS_URL must start with redis:\/\//);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 16 characters/);
+    expect(() => loadConfig({ RATE_LIMIT_ANONYMOUS_PER_MINUTE: '-1' })).toThrow(/RATE_LIMIT_ANONYMOUS_PER_MINUTE must be an integer/);
+    expect(loadConfig({})).toMatchObject({ rateLimitAnonymousPerMinute: 600, rateLimitAuthenticatedPerMinute: 3000, shutdownDrainSeconds: 25, statementTimeoutSeconds: 30, idleInTransactionTimeoutSeconds: 60 });
   });
 });
