@@ -11,9 +11,10 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { createAuthentication } from '../src/access/auth';
 import { DEMO_IDENTITIES } from '../src/access/demo';
-import type { cellAccess, CellAccess, observationFilter } from '../src/access/observation-access';
+import type { observationFilter } from '../src/access/observation-access';
 import { ANONYMOUS } from '../src/access/viewer';
 import { loadConfig, type Config } from '../src/config';
 import { redactUrl } from '../src/db/data-source';
@@ -137,7 +138,7 @@ async function startRawServer(pool: pg.Pool): Promise<{ url: string; close(): Pr
 }
 
 /** The two exports of src/access/observation-access.ts that the no-rules baseline takes out. */
-type AccessModule = { observationFilter: typeof observationFilter; cellAccess: typeof cellAccess };
+type AccessModule = { observationFilter: typeof observationFilter };
 
 /**
  * The "same query without access rules" baseline: the hub's schema, resolvers, loaders and
@@ -149,22 +150,24 @@ type AccessModule = { observationFilter: typeof observationFilter; cellAccess: t
  * - the series statement is the hub's own text with `observationFilter` replaced by TRUE: no
  *   owner/release/embargo/visibility condition, no agreements (so no grants lookup, no join, no
  *   read log);
- * - `cellAccess` and the stored suppression pattern are skipped: every cell counts as readable.
+ * - every cell counts as the viewer's own (owner and counts): the stored suppression pattern is
+ *   not applied.
  * What it returns is therefore every current cell, drafts and OWNER-only indicators included;
  * the cell counts of the table show the difference.
  * The two functions are swapped on the module object (compiled CommonJS calls them through it)
  * and act differently only for this server's contexts, marked in `NO_RULES`; for the hub, the
- * wrapper costs one set lookup per statement and one property test per row.
+ * wrapper costs one set lookup per statement.
  */
 async function startNoRulesServer(db: DataSource, config: Config): Promise<{ url: string; close(): Promise<void> }> {
   const NO_RULES = new WeakSet<RequestContext>();
-  const FULL: CellAccess = Object.freeze({ owner: true, counts: true, agreementId: null });
+  // TypeORM's pool, for the rows-as-arrays statements (RequestTransaction.queryArrays without a transaction).
+  const pool = (db.driver as PostgresDriver).master as pg.Pool;
   // The module object itself (not an import binding), so that its two exports can be swapped.
   const access: AccessModule = require('../src/access/observation-access');
-  const { observationFilter: filter, cellAccess: cell } = access;
+  const { observationFilter: filter } = access;
+  const everything = { join: '', where: 'TRUE', owner: 'TRUE', counts: 'TRUE', flags: '3', agreement: 'NULL::int' };
   access.observationFilter = (ctx, indicators, regions, dimensions, params) =>
-    NO_RULES.has(ctx) ? Promise.resolve({ join: '', where: 'TRUE', columns: 'true AS no_rules' }) : filter(ctx, indicators, regions, dimensions, params);
-  access.cellAccess = (row) => (row.no_rules ? FULL : cell(row));
+    NO_RULES.has(ctx) ? Promise.resolve(everything) : filter(ctx, indicators, regions, dimensions, params);
 
   const apollo = new ApolloServer<RequestContext>({
     schema: hubSchema(),
@@ -180,7 +183,14 @@ async function startNoRulesServer(db: DataSource, config: Config): Promise<{ url
     expressMiddleware(apollo, {
       context: async () => {
         // No `tx`: there is no request transaction to end.
-        const ctx = { viewer: ANONYMOUS, requestId: randomUUID(), log: silentLogger, config, query: (sql: string, params?: unknown[]) => db.query(sql, params) } as Omit<
+        const ctx = {
+          viewer: ANONYMOUS,
+          requestId: randomUUID(),
+          log: silentLogger,
+          config,
+          query: (sql: string, params?: unknown[]) => db.query(sql, params),
+          queryArrays: async (sql: string, params?: unknown[]) => (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows,
+        } as Omit<
           RequestContext,
           'loaders' | 'tx'
         > as RequestContext;
@@ -196,7 +206,7 @@ async function startNoRulesServer(db: DataSource, config: Config): Promise<{ url
     async close() {
       await server.close();
       await apollo.stop();
-      Object.assign(access, { observationFilter: filter, cellAccess: cell });
+      Object.assign(access, { observationFilter: filter });
     },
   };
 }

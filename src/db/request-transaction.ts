@@ -64,6 +64,18 @@ export class RequestTransaction {
     });
   }
 
+  /**
+   * Like `query`, but each row as an array of its columns in select order (node-postgres'
+   * `rowMode: 'array'`), straight from the driver: for the hot path's large results, where an
+   * object per row with a property per column is most of the cost of reading it.
+   */
+  queryArrays(sql: string, params?: unknown[]): Promise<unknown[][]> {
+    return this.enqueue(async (runner) => {
+      const client = (await runner.connect()) as PoolClient;
+      return (await client.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows;
+    });
+  }
+
   private enqueue<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       if (this.finished) throw new Error('the request transaction has already ended');

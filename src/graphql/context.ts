@@ -35,6 +35,8 @@ export interface RequestContext {
   loaders: Loaders;
   tx: RequestTransaction;
   query<T = any>(sql: string, params?: unknown[]): Promise<T>;
+  /** `query` with each row as an array of its columns (RequestTransaction.queryArrays), for large results. */
+  queryArrays(sql: string, params?: unknown[]): Promise<unknown[][]>;
   /** What the request's log line and metrics record (operation, error codes); set by the HTTP server. */
   http?: RequestInfo;
 }
@@ -52,7 +54,15 @@ export async function createContext(deps: HubDeps, credentials: Credentials | nu
     if (!org) throw unauthenticated(`organization "${credentials.orgCode}" is not known to this hub`);
     viewer = { ...credentials, kind: 'member', orgId: org.id, orgKind: org.kind as OrganizationKind };
   }
-  const ctx = { viewer, requestId, log: deps.log, config: deps.config, tx, query: (sql: string, params?: unknown[]) => tx.query(sql, params) } as RequestContext;
+  const ctx = {
+    viewer,
+    requestId,
+    log: deps.log,
+    config: deps.config,
+    tx,
+    query: (sql: string, params?: unknown[]) => tx.query(sql, params),
+    queryArrays: (sql: string, params?: unknown[]) => tx.queryArrays(sql, params),
+  } as RequestContext;
   ctx.loaders = createLoaders(ctx);
   return ctx;
 }

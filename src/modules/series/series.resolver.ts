@@ -1,7 +1,5 @@
 import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
-import { Indicator } from '../indicators/indicator.entity';
-import { Region } from '../regions/region.entity';
 import { SeriesService } from './series.service';
 import { IndicatorSelectionArgs, Observation, PeriodWindowArgs, RegionSelectionArgs, TimeSeries } from './series.types';
 
@@ -20,16 +18,6 @@ export class SeriesResolver {
     const window = SeriesService.parseWindow(ctx, win);
     const [indicators, regions] = await Promise.all([SeriesService.resolveIndicators(ctx, ind), SeriesService.resolveRegions(ctx, reg)]);
     return SeriesService.load(ctx, indicators, regions, window);
-  }
-
-  @FieldResolver(() => Indicator, { description: 'The indicator of the series.' })
-  indicator(@Root() s: TimeSeries, @Ctx() ctx: RequestContext): Indicator | Promise<Indicator> {
-    return s.indicatorRef ?? ctx.loaders.indicatorsById.load(s.indicatorId).then((i) => i!);
-  }
-
-  @FieldResolver(() => Region, { description: 'The region of the series.' })
-  region(@Root() s: TimeSeries, @Ctx() ctx: RequestContext): Region | Promise<Region> {
-    return s.regionRef ?? ctx.loaders.regionsById.load(s.regionId).then((r) => r!);
   }
 
   @FieldResolver(() => [Observation], { description: 'The cells of the series, one per period, in time order.' })

@@ -1,7 +1,7 @@
 import { ArgsType, Authorized, Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import type { CellAccess } from '../../access/observation-access';
-import type { Indicator } from '../indicators/indicator.entity';
-import type { Region } from '../regions/region.entity';
+import { Indicator } from '../indicators/indicator.entity';
+import { Region } from '../regions/region.entity';
 import { FieldRule } from '../../access/field-rules';
 import { BreakdownDimension } from '../indicators/indicator.enums';
 import { RegionLevel } from '../regions/region.enums';
@@ -126,7 +126,7 @@ export class Observation {
   @Field(() => String, { nullable: true, description: 'Who released the value (Freigabe); null while it is a draft. Restricted like `internalNote`.' })
   releasedBy?: string | null;
 
-  /** Row id, for the restricted details loaded on demand. */
+  /** Row id, for the fields loaded on demand. */
   id: number;
   /** What the viewer may do with this cell (src/access/observation-access.ts). */
   access: CellAccess;
@@ -141,9 +141,14 @@ export class Observation {
 export class TimeSeries {
   indicatorId: number;
   regionId: number;
-  /** The indicator and region when the series service had them at hand (it always does). */
-  indicatorRef?: Indicator;
-  regionRef?: Region;
+
+  // Plain properties, not field resolvers: the series service has both at hand when it builds a
+  // series, and a map or bulk pull has thousands of series (no resolver call per series).
+  @Field(() => Indicator, { description: 'The indicator of the series.' })
+  indicator: Indicator;
+
+  @Field(() => Region, { description: 'The region of the series.' })
+  region: Region;
 
   @Field(() => Breakdown, { nullable: true, description: 'The breakdown part; null for the total.' })
   breakdown: Breakdown | null;
