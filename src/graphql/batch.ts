@@ -15,3 +15,57 @@ export function inKeyOrder<T, K>(keys: readonly K[], rows: readonly T[], key: (r
   const map = new Map(rows.map((r) => [key(r), r]));
   return keys.map((k) => map.get(k) ?? null);
 }
+
+interface Part {
+  sql: string;
+  params: unknown[];
+  resolve(rows: Array<Record<string, unknown>>): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Runs the SELECTs that loaders of one request issue in the same turn of the event loop as ONE
+ * statement (one round trip): e.g. the indicators and the regions named by a `series` query, which
+ * come from two loaders. Each part is a complete SELECT with its own `$1…` parameters; its rows
+ * come back as objects (through `to_json`, so column aliases are kept and types are JSON's:
+ * numbers, strings, arrays, nested JSON; dates as 'YYYY-MM-DD', as the hub reads them anyway), in
+ * the part's own order. A part's error rejects every part of the statement.
+ *
+ * The statement runs on `setImmediate`, after every loader dispatch that the current turn
+ * scheduled (DataLoader dispatches on `process.nextTick`), so parts registered by loaders and by
+ * direct calls in the same turn land in one statement.
+ */
+export class StatementBatch {
+  private parts: Part[] = [];
+
+  constructor(private readonly query: (sql: string, params: unknown[]) => Promise<Array<{ part: number; row: Record<string, unknown> }>>) {}
+
+  select<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      if (this.parts.length === 0) setImmediate(() => void this.flush());
+      this.parts.push({ sql, params, resolve: resolve as Part['resolve'], reject });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const parts = this.parts;
+    this.parts = [];
+    const params: unknown[] = [];
+    const selects = parts.map((p, i) => {
+      // Renumber the part's parameters after those of the parts before it ($10 before $1).
+      const offset = params.length;
+      params.push(...p.params);
+      const sql = p.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+      // row_number() over the part's output keeps its ORDER BY through the UNION.
+      return `SELECT ${i} AS part, row_number() OVER () AS ord, to_json(x) AS row FROM (${sql}) x`;
+    });
+    try {
+      const rows = await this.query(`${selects.join('\nUNION ALL\n')}\nORDER BY part, ord`, params);
+      const byPart = parts.map((): Array<Record<string, unknown>> => []);
+      for (const r of rows) byPart[r.part].push(r.row);
+      parts.forEach((p, i) => p.resolve(byPart[i]));
+    } catch (err) {
+      for (const p of parts) p.reject(err);
+    }
+  }
+}

@@ -13,6 +13,7 @@ import type { Region } from '../modules/regions/region.entity';
 import { RegionService } from '../modules/regions/region.service';
 import { SeriesService, type ObservationDetails, type SeriesKey } from '../modules/series/series.service';
 import type { TimeSeries } from '../modules/series/series.types';
+import { StatementBatch } from './batch';
 import type { RequestContext } from './context';
 
 /**
@@ -22,6 +23,12 @@ import type { RequestContext } from './context';
  */
 export function createLoaders(ctx: RequestContext) {
   return {
+    /**
+     * Not a DataLoader: the one statement into which the reference lookups below (indicators and
+     * regions by code or id, region lists) of one turn are combined, so that e.g. a `series`
+     * query resolves its indicator codes and its regions in one round trip.
+     */
+    lookups: new StatementBatch((sql, params) => ctx.query(sql, params)),
     regionsById: new DataLoader<number, Region | null>((ids) => RegionService.byIds(ctx, ids)),
     regionsByCode: new DataLoader<string, Region | null>((codes) => RegionService.byCodes(ctx, codes)),
     regionsByParentId: new DataLoader<number, Region[]>((ids) => RegionService.childrenOf(ctx, ids)),

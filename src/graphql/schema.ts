@@ -8,13 +8,13 @@ import { ApiKeyResolver } from '../modules/api-keys/api-key.resolver';
 import { ImportResolver } from '../modules/imports/import.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { BreakdownCodeResolver } from '../modules/indicators/breakdown-code';
-import { EducationAreaResolver, IndicatorConnectionResolver, IndicatorResolver } from '../modules/indicators/indicator.resolver';
+import { EducationAreaResolver, IndicatorResolver } from '../modules/indicators/indicator.resolver';
 import { OrganizationResolver } from '../modules/organizations/organization.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
 import { ReleaseResolver } from '../modules/releases/release.resolver';
 import { ObservationResolver, SeriesResolver } from '../modules/series/series.resolver';
 
-export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, IndicatorConnectionResolver, EducationAreaResolver, SeriesResolver, ObservationResolver, ApiKeyResolver, AgreementResolver, AgreementScopeResolver, AgreementReadResolver, ReleaseResolver, AggregateResolver, SeriesComparisonResolver, BreakdownCodeResolver, ImportResolver, AuditResolver] as const;
+export const RESOLVERS = [RegionResolver, OrganizationResolver, IndicatorResolver, EducationAreaResolver, SeriesResolver, ObservationResolver, ApiKeyResolver, AgreementResolver, AgreementScopeResolver, AgreementReadResolver, ReleaseResolver, AggregateResolver, SeriesComparisonResolver, BreakdownCodeResolver, ImportResolver, AuditResolver] as const;
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
 import { Organization } from '../organizations/organization.entity';
@@ -73,14 +73,6 @@ export class IndicatorResolver {
     const window = SeriesService.parseWindow(ctx, win);
     const regions = await SeriesService.resolveRegions(ctx, reg);
     return SeriesService.load(ctx, [indicator], regions, window);
-  }
-}
-
-@Resolver(() => IndicatorConnection)
-export class IndicatorConnectionResolver {
-  @FieldResolver(() => Int, { description: 'Number of indicators matching the filter, on all pages.' })
-  totalCount(@Root() conn: IndicatorConnection, @Ctx() ctx: RequestContext): Promise<number> {
-    return IndicatorService.count(ctx, conn.filter);
   }
 }
 

@@ -122,19 +122,28 @@ export interface IndicatorFilter {
 /** The indicator catalogue and the education areas: public reference data, one statement per read; changes by admins (`create`, `update`). */
 export const IndicatorService = {
   /**
-   * One page of the catalogue ordered by code. `search` matches code, German and English name and
-   * definition, case-insensitively, as a plain substring (no pattern syntax).
+   * One page of the catalogue ordered by code, with the number of all indicators matching the
+   * filter (`totalCount`), in one statement: the count is cheap (the catalogue has hundreds of
+   * rows) and a second statement would cost a round trip. `search` matches code, German and
+   * English name and definition, case-insensitively, as a plain substring (no pattern syntax).
    */
   async page(ctx: RequestContext, filter: IndicatorFilter, first: number, after?: string) {
     const afterCode = after === undefined ? null : decodeCursor(after);
+    // The count's row joined with the page's: one row with NULL columns when the page is empty.
+    const result: Array<Record<string, unknown> & { total: number }> = await ctx.query(
+      `SELECT t.total, p.* FROM (SELECT count(*)::int AS total FROM indicator i WHERE ${FILTER_SQL}) t
+       LEFT JOIN LATERAL (
+         ${SELECT_INDICATOR}
+         WHERE ${FILTER_SQL} AND ($3::text IS NULL OR i.code > $3)
+         ORDER BY i.code LIMIT $4
+       ) p ON true
+       ORDER BY p.code`,
+      [filter.areaCode ?? null, filter.search ?? null, afterCode, first + 1],
+    );
+    const totalCount = result[0].total;
     const rows = toIndicators(
       ctx,
-      await ctx.query(
-        `${SELECT_INDICATOR}
-         WHERE ${FILTER_SQL} AND ($3::text IS NULL OR i.code > $3)
-         ORDER BY i.code LIMIT $4`,
-        [filter.areaCode ?? null, filter.search ?? null, afterCode, first + 1],
-      )
+      result.filter((r) => r.id !== null).map(({ total: _, ...row }) => row),
     );
     const nodes = rows.slice(0, first);
     return {
@@ -145,29 +154,20 @@ export const IndicatorService = {
         startCursor: nodes.length ? encodeCursor(nodes[0].code) : null,
         endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1].code) : null,
       },
-      filter,
+      totalCount,
     };
   },
 
-  /** Number of indicators matching a filter (for `totalCount`, only computed when asked for). */
-  async count(ctx: RequestContext, filter: IndicatorFilter): Promise<number> {
-    const [row] = await ctx.query(
-      `SELECT count(*)::int AS n FROM indicator i WHERE ${FILTER_SQL}`,
-      [filter.areaCode ?? null, filter.search ?? null],
-    );
-    return row.n;
-  },
-
-  /** Batch function for `indicatorsByCode`: key order, null for unknown codes. */
+  /** Batch function for `indicatorsByCode` (through `lookups`): key order, null for unknown codes. */
   async byCodes(ctx: RequestContext, codes: readonly string[]): Promise<Array<Indicator | null>> {
-    const rows = toIndicators(ctx, await ctx.query(`${SELECT_INDICATOR} WHERE i.code = ANY($1)`, [codes]));
+    const rows = toIndicators(ctx, await ctx.loaders.lookups.select(`${SELECT_INDICATOR} WHERE i.code = ANY($1)`, [codes]));
     for (const r of rows) ctx.loaders.indicatorsById.prime(r.id, r);
     return inKeyOrder(codes, rows, (r) => r.code);
   },
 
-  /** Batch function for `indicatorsById`. */
+  /** Batch function for `indicatorsById` (through `lookups`). */
   async byIds(ctx: RequestContext, ids: readonly number[]): Promise<Array<Indicator | null>> {
-    const rows = toIndicators(ctx, await ctx.query(`${SELECT_INDICATOR} WHERE i.id = ANY($1)`, [ids]));
+    const rows = toIndicators(ctx, await ctx.loaders.lookups.select(`${SELECT_INDICATOR} WHERE i.id = ANY($1)`, [ids]));
     return inKeyOrder(ids, rows, (r) => r.id);
   },
 

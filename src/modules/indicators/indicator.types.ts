@@ -35,8 +35,8 @@ export class IndicatorConnection {
   @Field(() => PageInfo, { description: 'Where this page stands in the whole list.' })
   pageInfo: PageInfo;
 
-  /** The filter of this page, for `totalCount`. */
-  filter: { areaCode?: string; search?: string };
+  @Field(() => Int, { description: 'Number of indicators matching the filter, on all pages.' })
+  totalCount: number;
 }
 
 @ArgsType()

@@ -190,11 +190,10 @@ export const SeriesService = {
     if (byCode) {
       return resolveCodes('regionCodes', codeList(ctx, 'regionCodes', args.regionCodes!), (c) => ctx.loaders.regionsByCode.loadMany(c));
     }
-    if (args.parentCode) {
-      const parent = await ctx.loaders.regionsByCode.load(args.parentCode);
-      if (!parent) throw unknownCodes('parentCode', [args.parentCode]);
-    }
-    return RegionService.list(ctx, { level: args.regionLevel ?? undefined, parentCode: args.parentCode ?? undefined });
+    // The parent's existence is checked in the statement that lists the regions.
+    const regions = await RegionService.listUnder(ctx, { level: args.regionLevel ?? undefined, parentCode: args.parentCode ?? undefined });
+    if (!regions) throw unknownCodes('parentCode', [args.parentCode!]);
+    return regions;
   },
 
   /** The series for every indicator × region (× breakdown part), batched with other requests of the same request. */
