@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config';
 import { redactUrl } from '../src/db/data-source';
 import { openDatabase } from '../src/db/open';
 import { silentLogger } from '../src/logger';
+import { progressBar } from '../src/cli/progress';
 import { runBench, UsageError } from './support';
 
 /**
@@ -153,41 +154,6 @@ function observationText(regionIds: number[], indicatorIds: number[], years: num
       this.push(text);
     },
   });
-}
-
-/** A one-line progress bar on stderr (`\r` on a terminal, a line per 10 % otherwise). */
-function progressBar(label: string, total: number): { set(n: number): void; done(): void } {
-  const started = Date.now();
-  const tty = process.stderr.isTTY;
-  let count = 0;
-  let lastDraw = 0;
-  let lastDecile = -1;
-  const draw = () => {
-    const share = total ? count / total : 1;
-    const seconds = (Date.now() - started) / 1000;
-    const rate = seconds > 0 ? count / seconds : 0;
-    const eta = rate > 0 ? (total - count) / rate : 0;
-    const width = 30;
-    const bar = '#'.repeat(Math.round(share * width)).padEnd(width, '.');
-    return `${label} [${bar}] ${(share * 100).toFixed(0).padStart(3)}% ${count.toLocaleString('en')}/${total.toLocaleString('en')} rows, ${Math.round(rate).toLocaleString('en')} rows/s, ETA ${eta.toFixed(0)} s`;
-  };
-  return {
-    set(n) {
-      count = n;
-      if (tty) {
-        if (Date.now() - lastDraw > 200) {
-          process.stderr.write(`\r${draw()}`);
-          lastDraw = Date.now();
-        }
-      } else if (Math.floor((count / total) * 10) > lastDecile) {
-        lastDecile = Math.floor((count / total) * 10);
-        process.stderr.write(`${draw()}\n`);
-      }
-    },
-    done() {
-      if (tty) process.stderr.write(`\r${draw()}\n`);
-    },
-  };
 }
 
 const step = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {

@@ -224,3 +224,22 @@ function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
     roleClaim: env.OIDC_ROLE_CLAIM || 'role',
   };
 }
+
+/** Settings of `npm run import` (src/import-cli.ts), a client of a running hub: it reads no database settings. */
+export interface ImportCliConfig {
+  /** `KOBI_URL`: the hub to upload to (default `http://localhost:4000`); `--url` overrides it. */
+  url: string;
+  /** `KOBI_API_KEY`: the credential sent as `Authorization: Bearer …` (an API key with scope READ_WRITE, or a token); `--key` overrides it. */
+  apiKey?: string;
+}
+
+export function loadImportCliConfig(env: NodeJS.ProcessEnv = process.env): ImportCliConfig {
+  const url = env.KOBI_URL || 'http://localhost:4000';
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new ConfigError(`KOBI_URL must be an http(s) URL, got "${url}"`);
+  }
+  return { url, apiKey: env.KOBI_API_KEY || undefined };
+}
