@@ -20,9 +20,10 @@ import { startTestHub, type TestHub } from './support/hub';
 
 /**
  * A schema-driven fuzzer (issue 6, item 6): random valid-ish and invalid operations from the
- * built schema, sent for FUZZ_SECONDS (default 15) as the public and as every demo identity.
- * It asserts 0 responses with status ≥ 500, 0 INTERNAL_SERVER_ERROR, a hub that still answers
- * /livez, and 0 canaries outside the identity's scope: unique values planted (as table owner)
+ * built schema, sent for FUZZ_SECONDS (default 15) as the public and as every demo identity;
+ * about one request in seven is an export (CSV or JSON-stat) instead. It asserts 0 responses
+ * with status ≥ 500, 0 INTERNAL_SERVER_ERROR, a hub that still answers /livez, and 0 canaries
+ * outside the identity's scope: unique values planted (as table owner)
  * in every organization's drafts and in the fields README "Logins and who sees what" restricts
  * (numerator/denominator, internal notes, uploader, who released, release reasons, API key names
  * and prefixes, agreement texts). Who may see a canary is computed from the planted owner and the
@@ -291,6 +292,25 @@ function operationFor(r: Rng, pools: Pools): { query: string; variables: Record<
   return { query, variables: vars.values };
 }
 
+/**
+ * An export URL (README "Exports") with random `series` arguments: the same data through another
+ * door, as CSV (German or plain) or JSON-stat, whose text a canary shows in as in JSON.
+ */
+function exportFor(r: Rng, pools: Pools): string {
+  const params = new URLSearchParams();
+  params.set('indicatorCodes', Array.from({ length: r.int(1, 3) }, () => r.pick(pools.indicators)).join(','));
+  if (r.chance(0.7)) params.set('regionCodes', Array.from({ length: r.int(1, 4) }, () => r.pick(pools.regions)).join(','));
+  else params.set('regionLevel', r.pick(['KREIS', 'GEMEINDE', 'LAND', 'BUND', 'kreis']));
+  if (r.chance(0.3)) params.set('from', r.pick(PERIODS));
+  if (r.chance(0.3)) params.set('to', r.pick(PERIODS));
+  if (r.chance(0.2)) params.set('latest', String(r.pick([1, 3, 0, 101])));
+  if (r.chance(0.3)) params.set('breakdownDimension', r.pick(['SEX', 'SCHOOL_TYPE', 'NATIONALITY', 'AGE_GROUP']));
+  if (r.chance(0.05)) params.set(r.pick(['asOf', 'nope']), 'x');
+  const [file, format] = r.pick([['series.csv', 'de'], ['series.csv', 'plain'], ['series.json', undefined]] as const);
+  if (format) params.set('format', format);
+  return `/export/${file}?${params}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 describe(`schema-driven fuzzer (FUZZ_SEED=${SEED}, FUZZ_SECONDS=${SECONDS})`, () => {
@@ -326,10 +346,27 @@ describe(`schema-driven fuzzer (FUZZ_SEED=${SEED}, FUZZ_SECONDS=${SECONDS})`, ()
     const allowed = new Set<string>(ERROR_CODES.filter((c) => c !== 'INTERNAL_SERVER_ERROR'));
     const names = Object.keys(IDENTITIES);
     const deadline = Date.now() + SECONDS * 1000;
-    const stats = { requests: 0, ok: 0, errors: {} as Record<string, number>, byStatus: {} as Record<number, number> };
+    const stats = { requests: 0, ok: 0, exports: 0, errors: {} as Record<string, number>, byStatus: {} as Record<number, number> };
     const dropped: string[] = [];
     while (Date.now() < deadline) {
       const identity = r.pick(names);
+      if (r.chance(0.15)) {
+        const path = exportFor(r, pools);
+        const as = identity === 'public' ? undefined : identity;
+        const res = await fetch(`${t.baseUrl}${path}`, { headers: as ? { authorization: `Bearer ${t.tokens[as]}` } : {} });
+        const text = await res.text();
+        const replay = `FUZZ_SEED=${SEED}, request ${stats.requests + 1}, as ${identity}: GET ${path}`;
+        stats.requests++;
+        stats.byStatus[res.status] = (stats.byStatus[res.status] ?? 0) + 1;
+        expect(res.status, replay).toBeLessThan(500);
+        if (res.status >= 400) {
+          const code = JSON.parse(text).errors?.[0]?.extensions?.code ?? '';
+          stats.errors[code] = (stats.errors[code] ?? 0) + 1;
+          expect(allowed.has(code), `${code}\n${replay}`).toBe(true);
+        } else stats.exports++;
+        expect(forbiddenFor(identity).filter((c) => text.includes(c.text)).map((c) => c.what), replay).toEqual([]);
+        continue;
+      }
       const { query, variables } = operationFor(r, pools);
       const replay = `FUZZ_SEED=${SEED}, request ${stats.requests + 1}, as ${identity}: ${query} ${JSON.stringify(variables).slice(0, 2000)}`;
       const res = await send(identity, query, variables);
@@ -357,7 +394,7 @@ describe(`schema-driven fuzzer (FUZZ_SEED=${SEED}, FUZZ_SECONDS=${SECONDS})`, ()
         }
       }
     }
-    console.log(`fuzz: ${stats.requests} requests, ${stats.ok} without errors; HTTP ${JSON.stringify(stats.byStatus)}; codes ${JSON.stringify(stats.errors)}; canaries retired by releases/agreements: ${dropped.length}, left: ${canaries.length}`);
+    console.log(`fuzz: ${stats.requests} requests, ${stats.ok} GraphQL answers without errors, ${stats.exports} exports; HTTP ${JSON.stringify(stats.byStatus)}; codes ${JSON.stringify(stats.errors)}; canaries retired by releases/agreements: ${dropped.length}, left: ${canaries.length}`);
     expect(stats.requests).toBeGreaterThan(20);
     expect(stats.ok).toBeGreaterThan(0); // the generator reaches data, not only refusals
     const live = await fetch(`${t.baseUrl}/livez`);
