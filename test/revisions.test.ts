@@ -8,10 +8,10 @@ import { startTestHub, type TestHub } from './support/hub';
  * Revisions, read side (issue 5 item 4): `asOf` on series and exports, the cell's `version`,
  * definition versions and the series break `B`.
  *
- * The versions of a cell are written here as the table owner, exactly as the data model says a
- * revision does (close the current row with `superseded_at`, add `version + 1` recorded at the
- * same instant, status R / symbol r): the upload pipeline that will write them (issue 5 items
- * 1–3) had not landed when this was written. Once it has, the setup can go through its mutation.
+ * Versions are written two ways: through the upload pipeline's mutation `importObservations`
+ * (issue 5 items 1–3), and — where a test needs versions at chosen instants in the past — as the
+ * table owner, exactly as the data model says a revision does (close the current row with
+ * `superseded_at`, add `version + 1` recorded at the same instant, status R / symbol r).
  *
  * Demo facts used (seeds/demo-data.ts): C1 is a public official indicator recorded and released
  * at 2025-06-30; K15083-VHS (Börde, PUBLIC) 2023 was recorded 2024-02-10 and released with an
@@ -138,6 +138,44 @@ describe('asOf across three versions of a cell', () => {
     expect(json.value).toEqual([61.2]);
     expect(json.extension.version).toEqual({ 0: 2 });
     expect(json.extension.asOf).toBe('2025-10-01T00:00:00.000Z');
+  });
+});
+
+describe('asOf across three versions written through the upload mutation', () => {
+  it('each instant between the uploads reads the version known then, in GraphQL and the CSV export; a stale version is refused', async () => {
+    // Kita places of Freyburg (Unstrut), a town of the Burgenlandkreis, in 2024, released; the owner revises it twice.
+    const IMPORT = `mutation($input: ImportObservationsInput!) { importObservations(input: $input) { status revised errors { code column } } }`;
+    const FREYBURG = '15084135';
+    const read = async (asOf?: string, as = 'burgenlandkreis-editor') => (await points(['K15084-KITA'], [FREYBURG], { from: '2024', to: '2024', asOf }, as))[0].points;
+    const [v1] = await read();
+    expect(v1).toMatchObject({ version: 1, releaseState: 'RELEASED' });
+    const instants = [new Date().toISOString()];
+    for (const [value, version] of [
+      [v1.value + 5, 1],
+      [v1.value + 10, 2],
+    ]) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const rows = [{ indicator: 'K15084-KITA', region: FREYBURG, period: '2024', value, version }];
+      const { importObservations: r } = await t.data(IMPORT, { input: { rows, release: true, releaseReason: 'Nachmeldung eines Trägers' } }, 'burgenlandkreis-editor');
+      expect(r).toEqual({ status: 'COMMITTED', revised: 1, errors: [] });
+      instants.push(new Date().toISOString());
+    }
+    expect((await read(instants[0])).map((p) => [p.value, p.version])).toEqual([[v1.value, 1]]);
+    expect((await read(instants[1])).map((p) => [p.value, p.version, p.status, p.symbol])).toEqual([[v1.value + 5, 2, 'R', 'r']]);
+    expect((await read(instants[2])).map((p) => [p.value, p.version])).toEqual([[v1.value + 10, 3]]);
+    // The Land (agreement 2 on area C) reads the same versions in the export.
+    for (const [i, version] of [
+      [0, '1'],
+      [1, '2'],
+      [2, '3'],
+    ] as const) {
+      const rows = await plainCsv(`indicatorCodes=K15084-KITA&regionCodes=${FREYBURG}&from=2024&to=2024&asOf=${encodeURIComponent(instants[i])}`, 'land-analyst');
+      expect(rows.map((r) => r.version)).toEqual([version]);
+    }
+    // An edit based on version 2 (e.g. of the export read as of instants[1]) is refused now.
+    const stale = await t.data(IMPORT, { input: { rows: [{ indicator: 'K15084-KITA', region: FREYBURG, period: '2024', value: 1, version: 2 }], release: true } }, 'burgenlandkreis-editor');
+    expect(stale.importObservations).toMatchObject({ status: 'REJECTED', errors: [{ code: 'CONFLICT', column: 'version' }] });
+    expect((await read()).map((p) => p.version)).toEqual([3]);
   });
 });
 
