@@ -11,9 +11,10 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { Access1764100000000 } from './migrations/1764100000000-access';
 import { Imports1764200000000 } from './migrations/1764200000000-imports';
 import { Revisions1764300000000 } from './migrations/1764300000000-revisions';
+import { AsOfIndex1764300000001 } from './migrations/1764300000001-as-of-index';
 
 /** Every entity the data source knows; one list so that server, seeds and tests agree. */
 export const ENTITIES = [Region, Organization, EducationArea, Indicator, Observation, ApiKey, DataSharingAgreement, AgreementRead, DataRelease];
 
 /** Migrations in the order they run. */
-export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000, Imports1764200000000, Revisions1764300000000];
+export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000, Imports1764200000000, Revisions1764300000000, AsOfIndex1764300000001];

@@ -8,7 +8,7 @@ import type { Region } from '../regions/region.entity';
 import { RegionService } from '../regions/region.service';
 import { ObservationStatus, ReleaseState } from './observation.enums';
 import { parsePeriod } from './period';
-import { knownAt, seriesBreak, statusWithBreak } from './revisions';
+import { cellsKnownAt, seriesBreak, statusWithBreak } from './revisions';
 import { Observation, TimeSeries, type IndicatorSelectionArgs, type PeriodWindowArgs, type RegionSelectionArgs } from './series.types';
 
 /** Validated period window and breakdown of a series request; `key` identifies equal windows. */
@@ -272,6 +272,7 @@ export const SeriesService = {
     }
     const dimensions = window.breakdown ? ['', window.breakdown.dimension] : [''];
     const access = await observationFilter(ctx, indicators, regions, dimensions, params, at);
+    const known = cellsKnownAt('o', at);
     // The stored pattern (DESIGN §4): the same cells stay hidden whichever question reaches them.
     const hidden = `(o.suppressed AND NOT ${access.counts})`;
     // The columns of CellRow, by name for the `latest` wrapper; the breakdown code only when a
@@ -295,20 +296,20 @@ export const SeriesService = {
       ['NULLIF(o.version, 1)', 'version'],
       ['NULLIF(o.definition_version, 1)', 'definition_version'],
     ];
-    const where = `o.indicator_id = ANY($1::int[]) AND o.region_id = ANY($2::int[]) AND ${knownAt('o', at)}
+    const where = `o.indicator_id = ANY($1::int[]) AND o.region_id = ANY($2::int[]) AND ${known.where}
         AND ${breakdownSql}
         AND ($3::date IS NULL OR o.period_start >= $3::date) AND ($4::date IS NULL OR o.period_start <= $4::date)
         AND ${access.where}`;
     let sql: string;
     if (window.latest === null) {
-      sql = `SELECT ${columns.map(([expr, name]) => `${expr} AS ${name}`).join(', ')} FROM observation o ${access.join} WHERE ${where}
+      sql = `SELECT ${columns.map(([expr, name]) => `${expr} AS ${name}`).join(', ')} FROM ${known.from} ${access.join} WHERE ${where}
         ORDER BY o.indicator_id, o.region_id, o.breakdown_dimension, o.breakdown_code, o.period_start`;
     } else {
       params.push(window.latest);
       sql = `SELECT ${columns.map(([, name]) => `c.${name}`).join(', ')}
         FROM (SELECT ${columns.map(([expr, name]) => `${expr} AS ${name}`).join(', ')}, o.breakdown_dimension AS dimension, o.breakdown_code AS breakdown_code,
                 o.period_start, dense_rank() OVER (PARTITION BY o.indicator_id ORDER BY o.period_start DESC) AS rank
-              FROM observation o ${access.join} WHERE ${where}) c
+              FROM ${known.from} ${access.join} WHERE ${where}) c
         WHERE c.rank <= $${params.length}
         ORDER BY c.indicator_id, c.region_id, c.dimension, c.breakdown_code, c.period_start`;
     }
