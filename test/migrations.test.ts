@@ -48,7 +48,9 @@ async function seriesScans(opts: { asOf?: Date; strict: boolean }): Promise<Arra
   const original = pg.Client.prototype.query;
   let captured: { text: string; values: unknown[] } | undefined;
   pg.Client.prototype.query = function (this: pg.Client, ...args: any[]) {
-    if (typeof args[0] === 'string' && /FROM observation o/.test(args[0])) captured = { text: args[0], values: args[1] };
+    // The cells statement goes as a string or as a config object (rows as arrays).
+    const [text, values] = typeof args[0] === 'string' ? [args[0], args[1]] : [args[0]?.text, args[0]?.values];
+    if (typeof text === 'string' && /o\.indicator_id = ANY\(\$1::int\[\]\) AND o\.region_id = ANY/.test(text)) captured = { text, values };
     return (original as any).apply(this, args);
   } as any;
   try {
