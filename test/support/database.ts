@@ -6,6 +6,8 @@ import { createDataSource, runMigrations } from '../../src/db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
 import { seedDemoData } from '../../seeds/seed';
 
+const TEST_CONNECT_TIMEOUT_SECONDS = 60;
+
 export interface TestDatabase {
   db: DataSource;
   /** Connection URL of this file's database. */
@@ -39,8 +41,12 @@ export async function createTestDatabase(opts: { seed?: boolean } = {}): Promise
     embedded = await startEmbeddedPostgres();
     url = embedded.url;
   }
-  await runMigrations({ url, connectTimeoutSeconds: 10 });
-  const db = createDataSource({ url, connectTimeoutSeconds: 10 });
+  // node-postgres applies the connect timeout to waiting for a pooled connection too. The embedded
+  // database serializes transactions, so a test that fires 120 requests at once queues most of
+  // them; on a loaded CI machine that wait passed 10 s (503 SERVICE_UNAVAILABLE). Tests of the
+  // timeout itself set their own (test/db-faults.test.ts).
+  await runMigrations({ url, connectTimeoutSeconds: TEST_CONNECT_TIMEOUT_SECONDS });
+  const db = createDataSource({ url, connectTimeoutSeconds: TEST_CONNECT_TIMEOUT_SECONDS });
   await db.initialize();
   if (opts.seed !== false) await seedDemoData(db);
   return {
