@@ -109,6 +109,8 @@ describe('validation: every code, and nothing written', () => {
     await expectRejected(plainCsv([{ indicator: 'C1', region: '15084', period: '2023', value: '60' }]), 'REGION_NOT_WRITABLE', { row: 2, column: 'region' });
     // The Land's statistical office may write anywhere in the Land, but not Germany.
     await expectRejected(plainCsv([{ indicator: 'C1', region: 'DG', period: '2023', value: '40' }]), 'REGION_NOT_WRITABLE', { row: 2, column: 'region' }, { as: 'statistik-editor' });
+    // A cell the Land may not even see: the Burgenlandkreis' draft of 2025.
+    await expectRejected(plainCsv([{ indicator: KITA, region: '15084', period: '2025', value: '40' }]), 'REGION_NOT_WRITABLE', { row: 2, column: 'region' }, { as: 'statistik-editor' });
   });
 
   it('REVISION_NEEDS_RELEASE: a released cell gets a new value only with release', async () => {

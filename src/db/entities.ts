@@ -10,6 +10,7 @@ import { Observation } from '../modules/series/observation.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { Access1764100000000 } from './migrations/1764100000000-access';
 import { Imports1764200000000 } from './migrations/1764200000000-imports';
+import { AuditLookup1764200000001 } from './migrations/1764200000001-audit-lookup';
 import { Revisions1764300000000 } from './migrations/1764300000000-revisions';
 import { AsOfIndex1764300000001 } from './migrations/1764300000001-as-of-index';
 
@@ -17,4 +18,4 @@ import { AsOfIndex1764300000001 } from './migrations/1764300000001-as-of-index';
 export const ENTITIES = [Region, Organization, EducationArea, Indicator, Observation, ApiKey, DataSharingAgreement, AgreementRead, DataRelease];
 
 /** Migrations in the order they run. */
-export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000, Imports1764200000000, Revisions1764300000000, AsOfIndex1764300000001];
+export const MIGRATIONS = [InitialSchema1764000000000, Access1764100000000, Imports1764200000000, AuditLookup1764200000001, Revisions1764300000000, AsOfIndex1764300000001];

@@ -16,6 +16,8 @@ export const MAX_REPORTED_ERRORS = 1000;
 const INSERT_BATCH = 5000;
 /** Namespace of the advisory locks on idempotency keys (the indicators' locks use another). */
 const KEY_LOCK_NAMESPACE = 0x696d7074; // "impt"
+/** How long one statement of an upload may run (README "Uploads"). */
+const UPLOAD_STATEMENT_TIMEOUT = '10min';
 /** Longest idempotency key accepted. */
 const MAX_KEY = 200;
 
@@ -107,6 +109,9 @@ export const ImportService = {
       }
     }
 
+    // A large upload's set-based statements each take seconds (a million rows: some 10 s on two
+    // cores), beyond DATABASE_STATEMENT_TIMEOUT meant for queries; this transaction only.
+    await ctx.query(`SET LOCAL statement_timeout = '${UPLOAD_STATEMENT_TIMEOUT}'`);
     // The upload's id first: the audit trigger records it with every change (`kobi.import_id`).
     const [{ id: importId }] = await ctx.query(`SELECT set_config('kobi.import_id', nextval(pg_get_serial_sequence('data_import', 'id'))::text, true) AS id`);
     await ctx.query(
@@ -162,11 +167,11 @@ export const ImportService = {
     }
 
     await ctx.query('SAVEPOINT import_apply');
-    const collisions = await apply(ctx, member, t, options.release, reason ?? `Upload ${importId}`, indicatorIds, counts.inserted + counts.revised);
+    const collisions = await apply(ctx, member, t, options.release, reason ?? `Upload ${importId}`, indicatorIds);
     if (collisions) {
       await ctx.query('ROLLBACK TO SAVEPOINT import_apply');
-      const after = await reportedErrors(ctx, source.format);
-      Object.assign(report, { inserted: 0, revised: 0, unchanged: 0, released: 0, written: 0, errorCount: after.count, errors: after.list });
+      const list = collisions.list.map((e) => rowError(source.format, e.row, e.column, e.code, e.message));
+      Object.assign(report, { inserted: 0, revised: 0, unchanged: 0, released: 0, written: 0, errorCount: collisions.count, errors: list });
       await record(report);
       return report;
     }
@@ -295,6 +300,68 @@ async function resolve(ctx: RequestContext, member: Member, release: boolean): P
   );
 }
 
+/**
+ * The checks over `import_cell x` ($1 the uploader's organization, $2 whether release was asked
+ * for): sequence (the order within a row), condition, logical column, code, message (SQL).
+ */
+const CELL_CHECKS: Array<[seq: number, condition: string, column: RowColumn, code: string, message: string]> = [
+  [1, 'x.indicator_id IS NULL', 'indicator', 'UNKNOWN_INDICATOR', `format('no indicator has the code "%s"', x.indicator_code)`],
+  [2, 'x.region_id IS NULL', 'region', 'UNKNOWN_REGION', `format('no current region has the code "%s"', x.region_code)`],
+  [
+    3,
+    `x.indicator_id IS NOT NULL AND x.error_code IS NULL AND x.breakdown_dimension <> '' AND NOT (x.breakdown_dimension = ANY (x.breakdowns))`,
+    'breakdown_dimension',
+    'UNKNOWN_BREAKDOWN',
+    `format('indicator %s is not broken down by %s', x.indicator_code, x.breakdown_dimension)`,
+  ],
+  [
+    4,
+    'x.indicator_id IS NOT NULL AND x.period_type IS NOT NULL AND x.period_type <> x.indicator_period_type',
+    'period',
+    'PERIOD_TYPE_MISMATCH',
+    `format('indicator %s has periods of type %s; "%s" is a %s', x.indicator_code, x.indicator_period_type, x.period, x.period_type)`,
+  ],
+  [
+    5,
+    'x.value IS NOT NULL AND x.error_code IS NULL AND (coalesce(x.value < x.valid_min, false) OR coalesce(x.value > x.valid_max, false))',
+    'value',
+    'VALUE_OUT_OF_RANGE',
+    `format('%s lies outside the valid range of %s (%s to %s)', x.value, x.indicator_code, coalesce(x.valid_min::text, '…'), coalesce(x.valid_max::text, '…'))`,
+  ],
+  [
+    6,
+    // The rate in the indicator's unit: % of, per 1000, or a plain ratio (e.g. children per FTE), within its rounding.
+    `x.aggregation = 'RATIO' AND x.error_code IS NULL AND x.value IS NOT NULL AND x.numerator IS NOT NULL AND x.denominator IS NOT NULL
+       AND (x.denominator = 0 OR abs(x.value - x.numerator / x.denominator * (CASE WHEN x.unit = '%' THEN 100 WHEN x.unit ~ '1\\.?000' THEN 1000 ELSE 1 END))
+            > 0.5 * 10 ^ (-x.decimals) + 1e-9 * abs(x.value))`,
+    'value',
+    'RATE_MISMATCH',
+    `format('%s ÷ %s does not give %s (%s)', x.numerator, x.denominator, x.value, x.unit)`,
+  ],
+  [
+    7,
+    'x.region_id IS NOT NULL AND (NOT x.in_territory OR (x.current_owner IS NOT NULL AND x.current_owner <> $1))',
+    'region',
+    'REGION_NOT_WRITABLE',
+    `format('your organization may not write this cell of region %s (outside its territory, or kept by another organization)', x.region_code)`,
+  ],
+  [
+    8,
+    'x.version IS NOT NULL AND x.indicator_id IS NOT NULL AND x.region_id IS NOT NULL AND x.version IS DISTINCT FROM x.current_version',
+    'version',
+    'CONFLICT',
+    `CASE WHEN x.current_version IS NULL THEN format('the row was edited from version %s, but the cell has none (yet)', x.version)
+          ELSE format('the row was edited from version %s, but the cell is at version %s now: export it again and redo the change', x.version, x.current_version) END`,
+  ],
+  [
+    9,
+    `x.action = 'REVISE' AND x.current_release = 'RELEASED' AND NOT $2::boolean`,
+    'value',
+    'REVISION_NEEDS_RELEASE',
+    `'the cell is released: a new value must be released with the upload (release), or the release withdrawn first'`,
+  ],
+];
+
 /** Every problem of every row, one set-based statement per kind, into `import_error`. */
 async function check(ctx: RequestContext, release: boolean): Promise<void> {
   await ctx.query(
@@ -302,30 +369,15 @@ async function check(ctx: RequestContext, release: boolean): Promise<void> {
      SELECT s.row_no, 0, s.error_column, s.error_code, s.error_message FROM import_stage s WHERE s.error_code IS NOT NULL`,
   );
   // Checks that need the catalogue, the territory and the current cell; the row-local ones
-  // (seq 0) came with the staging. A row may fail several.
+  // (seq 0) came with the staging. A row may fail several. The conditions are cheap booleans and
+  // filter first; messages are formatted only for the rows that fail.
+  const failing = CELL_CHECKS.map(([, condition]) => `(${condition})`).join(' OR ');
+  const values = CELL_CHECKS.map(([seq, condition, column, code, message]) => `(${seq}, ${condition}, '${column}', '${code}', ${message})`).join(',\n       ');
   await ctx.query(
     `INSERT INTO import_error (row_no, seq, column_name, code, message)
      SELECT x.row_no, e.seq, e.col, e.code, e.msg
-     FROM import_cell x CROSS JOIN LATERAL (VALUES
-       (1, x.indicator_id IS NULL, 'indicator', 'UNKNOWN_INDICATOR', format('no indicator has the code "%s"', x.indicator_code)),
-       (2, x.region_id IS NULL, 'region', 'UNKNOWN_REGION', format('no current region has the code "%s"', x.region_code)),
-       (3, x.indicator_id IS NOT NULL AND x.error_code IS NULL AND x.breakdown_dimension <> '' AND NOT (x.breakdown_dimension = ANY (x.breakdowns)),
-           'breakdown_dimension', 'UNKNOWN_BREAKDOWN', format('indicator %s is not broken down by %s', x.indicator_code, x.breakdown_dimension)),
-       (4, x.indicator_id IS NOT NULL AND x.period_type IS NOT NULL AND x.period_type <> x.indicator_period_type,
-           'period', 'PERIOD_TYPE_MISMATCH', format('indicator %s has periods of type %s; "%s" is a %s', x.indicator_code, x.indicator_period_type, x.period, x.period_type)),
-       (5, x.value IS NOT NULL AND x.error_code IS NULL AND (coalesce(x.value < x.valid_min, false) OR coalesce(x.value > x.valid_max, false)),
-           'value', 'VALUE_OUT_OF_RANGE', format('%s lies outside the valid range of %s (%s to %s)', x.value, x.indicator_code, coalesce(x.valid_min::text, '…'), coalesce(x.valid_max::text, '…'))),
-       (6, x.aggregation = 'RATIO' AND x.error_code IS NULL AND x.value IS NOT NULL AND x.numerator IS NOT NULL AND x.denominator IS NOT NULL
-           AND (x.denominator = 0 OR abs(x.value - x.numerator / x.denominator * (CASE WHEN x.unit = '%' THEN 100 WHEN x.unit ~ '1\\.?000' THEN 1000 ELSE 1 END))
-                 > 0.5 * 10 ^ (-x.decimals) + 1e-9 * abs(x.value)),
-           'value', 'RATE_MISMATCH', format('%s ÷ %s does not give %s (%s)', x.numerator, x.denominator, x.value, x.unit)),
-       (7, x.region_id IS NOT NULL AND (NOT x.in_territory OR (x.current_owner IS NOT NULL AND x.current_owner <> $1)),
-           'region', 'REGION_NOT_WRITABLE', format('your organization may not write this cell of region %s (outside its territory, or kept by another organization)', x.region_code)),
-       (8, x.version IS NOT NULL AND x.indicator_id IS NOT NULL AND x.region_id IS NOT NULL AND x.version IS DISTINCT FROM x.current_version,
-           'version', 'CONFLICT', CASE WHEN x.current_version IS NULL THEN format('the row was edited from version %s, but the cell has none (yet)', x.version)
-                                       ELSE format('the row was edited from version %s, but the cell is at version %s now: export it again and redo the change', x.version, x.current_version) END),
-       (9, x.action = 'REVISE' AND x.current_release = 'RELEASED' AND NOT $2::boolean,
-           'value', 'REVISION_NEEDS_RELEASE', 'the cell is released: a new value must be released with the upload (release), or the release withdrawn first')
+     FROM (SELECT * FROM import_cell x WHERE ${failing}) x CROSS JOIN LATERAL (VALUES
+       ${values}
      ) AS e(seq, failed, col, code, msg)
      WHERE e.failed`,
     [ctx.viewer.kind === 'member' ? ctx.viewer.orgId : -1, release],
@@ -362,43 +414,50 @@ async function reportedErrors(ctx: RequestContext, format: ImportFormat): Promis
 /**
  * Writes a checked upload: closes the current versions of revised cells and inserts the new
  * versions (one statement each), releases unchanged drafts and records the releases when asked.
- * Returns true when a cell collided with a current version that row-level security hid (another
- * organization's draft): those rows are then listed as REGION_NOT_WRITABLE and the caller rolls
- * back.
+ * When a cell collides with a current version that row-level security hid (another
+ * organization's draft), returns those rows as REGION_NOT_WRITABLE errors (count and the first
+ * ones) for the caller to roll back and report; null when all was written.
  */
-async function apply(ctx: RequestContext, member: Member, t: Date, release: boolean, reason: string, indicatorIds: number[], expected: number): Promise<boolean> {
+async function apply(ctx: RequestContext, member: Member, t: Date, release: boolean, reason: string, indicatorIds: number[]): Promise<{ count: number; list: Array<RowError & { row: number }> } | null> {
   await ctx.query(`UPDATE observation o SET superseded_at = $1 FROM import_cell x WHERE x.action = 'REVISE' AND o.id = x.current_id`, [t]);
-  const [{ n }] = await ctx.query(
-    `WITH written AS (
-       INSERT INTO observation AS o (indicator_id, region_id, period, period_start, breakdown_dimension, breakdown_code, value, numerator, denominator,
-         status, symbol, owner_org_id, release_state, released_at, released_by, version, definition_version, recorded_at, uploaded_by, previous_id,
-         source_cleared, source_note, internal_note)
-       SELECT x.indicator_id, x.region_id, x.period, x.period_start, x.breakdown_dimension, x.breakdown_code,
-         CASE WHEN x.same_value THEN x.current_value ELSE x.value END,
-         CASE WHEN x.counts_given THEN x.numerator WHEN x.same_value THEN x.current_numerator END,
-         CASE WHEN x.counts_given THEN x.denominator WHEN x.same_value THEN x.current_denominator END,
-         CASE WHEN x.revised_mark THEN 'R' ELSE coalesce(x.status, CASE WHEN x.symbol = x.current_symbol THEN x.current_status END, x.status_from_symbol) END,
-         CASE WHEN x.revised_mark THEN 'r' ELSE x.symbol END,
-         $2, CASE WHEN $3 THEN 'RELEASED' ELSE 'DRAFT' END, CASE WHEN $3 THEN $1::timestamptz END, CASE WHEN $3 THEN $4 END,
-         coalesce(x.current_version, 0) + 1, x.definition_version, $1, $4, x.current_id,
-         coalesce(x.current_source_cleared, false), x.current_source_note, x.current_internal_note
-       FROM import_cell x WHERE x.action IN ('INSERT', 'REVISE')
-       ON CONFLICT (indicator_id, region_id, breakdown_dimension, breakdown_code, period_start) WHERE superseded_at IS NULL DO NOTHING
-       RETURNING 1)
-     SELECT count(*)::int AS n FROM written`,
-    [t, member.orgId, release, member.subject],
-  );
-  if (n !== expected) {
-    await ctx.query(
-      `INSERT INTO import_error (row_no, seq, column_name, code, message)
-       SELECT x.row_no, 7, 'region', 'REGION_NOT_WRITABLE', format('your organization may not write this cell of region %s (kept by another organization)', x.region_code)
+  const insert = (onConflict: string) =>
+    `INSERT INTO observation AS o (indicator_id, region_id, period, period_start, breakdown_dimension, breakdown_code, value, numerator, denominator,
+       status, symbol, owner_org_id, release_state, released_at, released_by, version, definition_version, recorded_at, uploaded_by, previous_id,
+       source_cleared, source_note, internal_note)
+     SELECT x.indicator_id, x.region_id, x.period, x.period_start, x.breakdown_dimension, x.breakdown_code,
+       CASE WHEN x.same_value THEN x.current_value ELSE x.value END,
+       CASE WHEN x.counts_given THEN x.numerator WHEN x.same_value THEN x.current_numerator END,
+       CASE WHEN x.counts_given THEN x.denominator WHEN x.same_value THEN x.current_denominator END,
+       CASE WHEN x.revised_mark THEN 'R' ELSE coalesce(x.status, CASE WHEN x.symbol = x.current_symbol THEN x.current_status END, x.status_from_symbol) END,
+       CASE WHEN x.revised_mark THEN 'r' ELSE x.symbol END,
+       $2, CASE WHEN $3 THEN 'RELEASED' ELSE 'DRAFT' END, CASE WHEN $3 THEN $1::timestamptz END, CASE WHEN $3 THEN $4 END,
+       coalesce(x.current_version, 0) + 1, x.definition_version, $1, $4, x.current_id,
+       coalesce(x.current_source_cleared, false), x.current_source_note, x.current_internal_note
+     FROM import_cell x WHERE x.action IN ('INSERT', 'REVISE') ${onConflict}`;
+  const params = [t, member.orgId, release, member.subject];
+  // A plain INSERT first (the speculative insertion of ON CONFLICT costs a third more); it can
+  // only collide with a current version that row-level security hid from the checks.
+  await ctx.query('SAVEPOINT import_insert');
+  try {
+    await ctx.query(insert(''), params);
+  } catch (err) {
+    if ((err as { driverError?: { code?: string } }).driverError?.code !== '23505') throw err;
+    await ctx.query('ROLLBACK TO SAVEPOINT import_insert');
+    await ctx.query(insert('ON CONFLICT (indicator_id, region_id, breakdown_dimension, breakdown_code, period_start) WHERE superseded_at IS NULL DO NOTHING'), params);
+    // The rows that found their cell taken; read before the caller rolls the upload back.
+    const taken: Array<{ row_no: number; region_code: string; n: number }> = await ctx.query(
+      `SELECT x.row_no, x.region_code, count(*) OVER ()::int AS n
        FROM import_cell x
        WHERE x.action = 'INSERT' AND NOT EXISTS (
          SELECT 1 FROM observation o WHERE o.indicator_id = x.indicator_id AND o.region_id = x.region_id AND o.breakdown_dimension = x.breakdown_dimension
-           AND o.breakdown_code = x.breakdown_code AND o.period_start = x.period_start AND o.superseded_at IS NULL AND o.recorded_at = $1 AND o.owner_org_id = $2)`,
+           AND o.breakdown_code = x.breakdown_code AND o.period_start = x.period_start AND o.superseded_at IS NULL AND o.recorded_at = $1 AND o.owner_org_id = $2)
+       ORDER BY x.row_no LIMIT ${MAX_REPORTED_ERRORS}`,
       [t, member.orgId],
     );
-    return true;
+    return {
+      count: taken[0]?.n ?? 0,
+      list: taken.map((r) => ({ row: r.row_no, column: 'region', code: 'REGION_NOT_WRITABLE', message: `your organization may not write this cell of region ${r.region_code} (kept by another organization)` })),
+    };
   }
   if (release) {
     await ctx.query(
@@ -408,7 +467,7 @@ async function apply(ctx: RequestContext, member: Member, t: Date, release: bool
     const released = `SELECT indicator_id, region_id, period_start, period_end FROM import_cell WHERE action IN ('INSERT', 'REVISE', 'RELEASE')`;
     if (await ReleaseService.recordUploadReleases(ctx, member, t, reason, released)) await recomputeSuppression(ctx, member.orgId, indicatorIds);
   }
-  return false;
+  return null;
 }
 
 
