@@ -9,8 +9,8 @@ import { createAuthentication } from '../src/access/auth';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/open';
 import * as limits from '../src/graphql/limits';
-import { createLogger, silentLogger } from '../src/logger';
-import { createHub, type Hub } from '../src/server';
+import { createLogger, silentLogger, type Logger } from '../src/logger';
+import { createHub, type Hub, type OperationsSettings } from '../src/server';
 import { seedDemoData } from '../seeds/seed';
 import { runBench, table, UsageError } from './support';
 
@@ -23,6 +23,8 @@ import { runBench, table, UsageError } from './support';
  * same run. Target: on ÷ off ≥ 0.9. The two sides take turns (`--rounds`, short runs back to
  * back), and the ratio is the median of the rounds' ratios: on a machine shared with other work
  * the pace changes from minute to minute, and only runs seconds apart compare fairly.
+ * Then the same query one request at a time, round robin over five hubs (all on, each guard alone,
+ * all off), `--sequential` requests each: the latency each guard adds, measured side by side.
  * The database is the one of DATABASE_URL (seeded with `npm run seed`), else an embedded one with
  * the demo data in a temporary DATA_DIR.
  */
@@ -49,15 +51,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<number> {
   let values: Record<string, string>;
   try {
-    values = parseArgs({ options: { duration: { type: 'string', default: '3' }, connections: { type: 'string', default: '1,16' }, rounds: { type: 'string', default: '9' } } })
+    values = parseArgs({
+      options: { duration: { type: 'string', default: '3' }, connections: { type: 'string', default: '1,16' }, rounds: { type: 'string', default: '9' }, sequential: { type: 'string', default: '300' } },
+    })
       .values as Record<string, string>;
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}; usage: npm run bench:overhead -- [--duration S] [--connections 1,16] [--rounds 9]`);
+    throw new UsageError(`${(err as Error).message}; usage: npm run bench:overhead -- [--duration S] [--connections 1,16] [--rounds 9] [--sequential 300]`);
   }
   const duration = Number(values.duration);
   const rounds = Number(values.rounds);
+  const sequential = Number(values.sequential);
   const connections = values.connections.split(',').map(Number);
-  if (![duration, rounds, ...connections].every((n) => Number.isInteger(n) && n >= 1)) throw new UsageError('--duration, --rounds and --connections take positive integers');
+  if (![duration, rounds, sequential, ...connections].every((n) => Number.isInteger(n) && n >= 1)) throw new UsageError('--duration, --rounds, --sequential and --connections take positive integers');
 
   const config = loadConfig();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-bench-overhead-'));
@@ -67,28 +72,31 @@ async function main(): Promise<number> {
     if (database.embedded) await seedDemoData(database.db);
     const { auth } = await createAuthentication({ oidc: undefined, demoMode: false, dataDir: tmp, db: database.db, log: silentLogger });
 
-    // Everything on, as `npm start` runs it; the rate limits counted but never reached.
-    const logFile = pino.destination({ dest: '/dev/null', sync: true });
-    const on = await createHub({
-      db: database.db,
-      log: createLogger('info', logFile),
-      config,
-      auth,
-      operations: { ...config, rateLimitAnonymousPerMinute: 1e9, rateLimitAuthenticatedPerMinute: 1e9, observe: true, redisKeyPrefix: 'kobi-bench' },
-    });
-    hubs.push(on);
-    // Everything off: no request log, no metrics, no rate limits, and no query limits (the
-    // limits module answers with no rules and no cost plugin while this hub is built).
+    // Everything on, as `npm start` runs it (the rate limits counted but never reached); each guard
+    // alone; everything off. Query limits are taken out of a hub by having the limits module
+    // answer with no rules and no cost plugin while that hub is built.
+    const devNull = () => createLogger('info', pino.destination({ dest: '/dev/null', sync: true }));
+    const counted = { rateLimitAnonymousPerMinute: 1e9, rateLimitAuthenticatedPerMinute: 1e9, redisKeyPrefix: 'kobi-bench' };
+    const variants: Array<{ name: string; queryLimits: boolean; log: Logger; operations: Partial<OperationsSettings> }> = [
+      { name: 'all on', queryLimits: true, log: devNull(), operations: { ...config, ...counted, observe: true } },
+      { name: 'query limits only', queryLimits: true, log: silentLogger, operations: { observe: false } },
+      { name: 'log + metrics only', queryLimits: false, log: devNull(), operations: { observe: true } },
+      { name: 'rate limits only', queryLimits: false, log: silentLogger, operations: { ...counted, observe: false } },
+      { name: 'all off', queryLimits: false, log: silentLogger, operations: { observe: false, rateLimitAnonymousPerMinute: 0, rateLimitAuthenticatedPerMinute: 0 } },
+    ];
     const original = limits.queryLimits;
-    (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = () => ({ validationRules: [], plugin: {} });
-    let off: Hub;
+    const variantUrls: string[] = [];
     try {
-      off = await createHub({ db: database.db, log: silentLogger, config, auth, operations: { observe: false, rateLimitAnonymousPerMinute: 0, rateLimitAuthenticatedPerMinute: 0 } });
+      for (const v of variants) {
+        (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = v.queryLimits ? original : () => ({ validationRules: [], plugin: {} });
+        const hub = await createHub({ db: database.db, log: v.log, config, auth, operations: v.operations });
+        hubs.push(hub);
+        variantUrls.push(`http://127.0.0.1:${await hub.listen(0, '127.0.0.1')}/graphql`);
+      }
     } finally {
       (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = original;
     }
-    hubs.push(off);
-    const urls = { on: `http://127.0.0.1:${await on.listen(0, '127.0.0.1')}/graphql`, off: `http://127.0.0.1:${await off.listen(0, '127.0.0.1')}/graphql` };
+    const urls = { on: variantUrls[0], off: variantUrls[variantUrls.length - 1] };
 
     // The dashboard card (as in `npm run bench`): one Kreis and its Land × 5 indicators × 13 years.
     const catalogue = await fetch(urls.on, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ indicators(first: 5) { edges { node { code } } } }' }) });
@@ -127,6 +135,29 @@ async function main(): Promise<number> {
     }
     console.log(table(['connections', 'on req/s', 'on p50 / p99 ms', 'off req/s', 'off p50 / p99 ms', 'on ÷ off (median of rounds)', 'req/s per round (on | off)'], rows));
     console.log(`\nTarget: on ÷ off at least ${TARGET}: ${worst >= TARGET ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)}×)`);
+
+    // One request at a time, round robin over the five hubs: what each guard adds to a request.
+    const times = variants.map(() => [] as number[]);
+    for (let i = 0; i < sequential + 20; i++) {
+      for (const [v, url] of variantUrls.entries()) {
+        const started = performance.now();
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        if (res.status !== 200) throw new Error(`${variants[v].name}: HTTP ${res.status}`);
+        await res.text();
+        if (i >= 20) times[v].push(performance.now() - started); // the first 20 rounds warm up
+      }
+    }
+    const off = median(times[times.length - 1]);
+    console.log(`\nOne request at a time, ${sequential} per hub, round robin (ms):\n`);
+    console.log(
+      table(
+        ['hub', 'median', 'p25', 'min', 'median ÷ all off'],
+        variants.map((v, i) => {
+          const sorted = [...times[i]].sort((a, b) => a - b);
+          return [v.name, median(sorted).toFixed(2), sorted[Math.floor(sorted.length / 4)].toFixed(2), sorted[0].toFixed(2), `${(median(sorted) / off).toFixed(2)}×`];
+        }),
+      ),
+    );
     return 0;
   } finally {
     for (const hub of hubs) await hub.close();
