@@ -155,6 +155,16 @@ describe('field cost limit for the rest of the schema', () => {
     await t.data(`query($codes: [String!]) { regions(codes: $codes) { children { children { children { code name } } } } }`, { codes: ['15', '15002', '15003'] });
   });
 
+  it('costs the same document anew for other variables (the cost is remembered per document and variables)', async () => {
+    const shape = `query($codes: [String!]) { regions(codes: $codes) { children { children { children { code name } } } } }`;
+    for (let i = 0; i < 2; i++) {
+      await t.data(shape, { codes: ['15', '15002', '15003'] });
+      const wide = await t.gql(shape, { codes: Array.from({ length: 20 }, () => '15') });
+      expect(wide.status).toBe(400);
+      expect(wide.body.errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+    }
+  });
+
   it('lets introspection through (GraphiQL), unless INTROSPECTION=0', async () => {
     const d = await t.data(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true }));
     expect(d.__schema.queryType.name).toBe('Query');

@@ -47,6 +47,11 @@ function stringLiterals(document: DocumentNode): string[] {
   return out;
 }
 
+/** Longest key (operation name and variables as JSON) whose cost is remembered. */
+const COST_CACHE_KEY_MAX = 2_048;
+/** Most variable sets remembered per document; the set starts over when full. */
+const COST_CACHE_PER_DOCUMENT = 100;
+
 /** A rejected document: QUERY_TOO_COMPLEX naming the limit, reported like a validation error (HTTP 400). */
 function tooComplex(limit: string, message: string, extra: Record<string, unknown> = {}): HubError {
   return new HubError('QUERY_TOO_COMPLEX', message, { limit, ...extra });
@@ -76,6 +81,12 @@ export function queryLimits(
   schema: GraphQLSchema,
   settings: HubSettings,
 ): Pick<ApolloServerOptions<RequestContext>, 'validationRules' | 'parseOptions' | 'hideSchemaDetailsFromClientErrors'> & { plugin: ApolloServerPlugin<RequestContext> } {
+  // The cost of a document with given variables, remembered: dashboards send the same request
+  // again and again, and the cost is the dearest of the limits (0.2–0.4 ms a request here, more
+  // than the request log, metrics and rate limits together; npm run bench:overhead). Keyed by the
+  // parsed document, which Apollo's document cache hands out as the same object for the same
+  // query text, then by operation name and variables; only small variables make a key.
+  const costs = new WeakMap<DocumentNode, Map<string, number>>();
   return {
     parseOptions: { maxTokens: settings.maxTokens },
     hideSchemaDetailsFromClientErrors: settings.hideSuggestions,
@@ -90,14 +101,24 @@ export function queryLimits(
           async didResolveOperation({ request, document }) {
             // Before any resolver, so that no statement carries it to PostgreSQL (errors.ts).
             rejectNulText([request.variables ?? {}, stringLiterals(document)], status400());
-            let cost: number;
-            try {
-              cost = getComplexity({ schema, query: document, operationName: request.operationName, variables: request.variables, estimators: [fieldCost] });
-            } catch (err) {
-              // Variables that do not fit their types: execution refuses them (BAD_USER_INPUT)
-              // before any resolver runs, so there is nothing to cost.
-              if (err instanceof GraphQLError) return;
-              throw err;
+            const key = JSON.stringify([request.operationName ?? null, request.variables ?? null]);
+            const known = key.length <= COST_CACHE_KEY_MAX ? costs.get(document) : undefined;
+            let cost = known?.get(key);
+            if (cost === undefined) {
+              try {
+                cost = getComplexity({ schema, query: document, operationName: request.operationName, variables: request.variables, estimators: [fieldCost] });
+              } catch (err) {
+                // Variables that do not fit their types: execution refuses them (BAD_USER_INPUT)
+                // before any resolver runs, so there is nothing to cost.
+                if (err instanceof GraphQLError) return;
+                throw err;
+              }
+              if (key.length <= COST_CACHE_KEY_MAX) {
+                const entries = known ?? new Map<string, number>();
+                if (entries.size >= COST_CACHE_PER_DOCUMENT) entries.clear();
+                entries.set(key, cost);
+                costs.set(document, entries);
+              }
             }
             if (cost > settings.maxCost) {
               throw tooComplex('cost', `the query costs ${cost} points; at most ${settings.maxCost} are allowed (select fewer nested lists, or page)`, {
