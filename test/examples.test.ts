@@ -53,6 +53,20 @@ describe('GraphiQL example queries on the demo data', () => {
     }
   });
 
+  it('Revisions and series breaks: G2 as known on 1 July 2025, B in 2022, two definition versions', async () => {
+    const data = (await run('Revisions and series breaks')) as {
+      series: Array<{ periods: string[]; statuses: string[]; points: Array<{ version: number; definitionVersion: number }> }>;
+      indicator: { definitionHistory: Array<{ version: number; populationBasis: string }> };
+    };
+    const [s] = data.series;
+    expect(s.statuses[s.periods.indexOf('2022')]).toBe('B');
+    expect(s.points.map((p) => p.definitionVersion)).toEqual(s.periods.map((p) => (p >= '2022' ? 2 : 1)));
+    expect(data.indicator.definitionHistory.map((d) => [d.version, d.populationBasis])).toEqual([
+      [1, 'Zensus 2011'],
+      [2, 'Zensus 2022'],
+    ]);
+  });
+
   it('Kreis comparison: one C1 series per Kreis, parallel lists of equal length from 2019 on', async () => {
     const { series } = (await run('Kreis comparison')) as { series: Series[] };
     expect(series.map((s) => s.region.code).sort()).toEqual(KREISE);

@@ -67,4 +67,21 @@ query GemeindenAndBreakdown {
 }
 `,
   },
+  {
+    name: 'Revisions and series breaks',
+    query: `# VHS teaching hours per 1000 inhabitants (G2) in the Burgenlandkreis, as the hub knew them on
+# 1 July 2025: each cell with its version. Status B marks 2022, the first year on the Zensus 2022
+# population basis (definition version 2; see the definition history below).
+query RevisionsAndBreaks {
+  series(indicatorCodes: ["G2"], regionCodes: ["15084"], from: "2019", asOf: "2025-07-01T00:00:00Z") {
+    periods
+    statuses
+    points { period value status symbol version definitionVersion recordedAt }
+  }
+  indicator(code: "G2") {
+    definitionHistory { version populationBasis validFrom definition }
+  }
+}
+`,
+  },
 ];
