@@ -9,8 +9,10 @@ import { ObservationStatus, ReleaseState } from './observation.enums';
  * window on `recorded_at`/`superseded_at` is "as known then". The empty breakdown (dimension `''`,
  * code `_T`) is the total.
  *
- * The hot path reads this table through `observation_series_current` only (see the migration):
- * one index range scan that covers every column a series returns.
+ * The hot path reads this table through `observation_series_current` only (see the migrations):
+ * one index range scan that covers every column a series returns. An `asOf` read adds the
+ * superseded rows through the partial index `observation_series_history`
+ * (src/modules/series/revisions.ts).
  */
 @Entity({ name: 'observation' })
 // Unique per (indicator, region, breakdown, period_start) among current rows, with INCLUDE
