@@ -3,7 +3,7 @@ import { Transform, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { CSV_HEADERS, type CsvFormat } from '../../export/csv.writer';
-import { parseRow, type RawRow, type RowColumn, type RowError, type StagedRow } from './import-row';
+import { COLUMN_NAMES, parseRow, type RawRow, type RowColumn, type RowError, type StagedRow } from './import-row';
 
 /** The columns an upload must have; the others of the export are optional (breakdown, status, symbol) or ignored (names, unit). */
 const REQUIRED: RowColumn[] = ['indicator', 'region', 'period', 'value'];
@@ -25,9 +25,7 @@ const HEADERS: Record<CsvFormat, Record<string, RowColumn>> = {
     nenner: 'denominator',
     version: 'version',
   },
-  plain: Object.fromEntries(
-    ['indicator', 'region', 'period', 'breakdown_dimension', 'breakdown_code', 'value', 'status', 'symbol', 'numerator', 'denominator', 'version'].map((c) => [c, c as RowColumn]),
-  ),
+  plain: Object.fromEntries(Object.entries(COLUMN_NAMES.plain).filter(([, name]) => name !== '').map(([column, name]) => [name, column as RowColumn])),
 };
 
 /** A file-level problem (header, CSV syntax): the upload is rejected without looking at its rows. */

@@ -75,6 +75,11 @@ export type ImportErrorCode = (typeof IMPORT_ERROR_CODES)[number];
 export const IMPORT_FORMATS = ['de', 'plain', 'graphql'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
+/** The plain CSV's header names are the logical columns themselves. */
+const PLAIN_NAMES = Object.fromEntries(
+  (['indicator', 'region', 'period', 'breakdown_dimension', 'breakdown_code', 'value', 'status', 'symbol', 'numerator', 'denominator', 'version'] as const).map((c) => [c, c]),
+) as Record<Exclude<RowColumn, 'file'>, string>;
+
 /** How each format names the logical columns, for the report (CSV headers as the export writes them). */
 export const COLUMN_NAMES: Record<ImportFormat, Record<RowColumn, string>> = {
   de: {
@@ -88,37 +93,11 @@ export const COLUMN_NAMES: Record<ImportFormat, Record<RowColumn, string>> = {
     symbol: 'Wert',
     numerator: 'Zähler',
     denominator: 'Nenner',
-    version: 'Version',
-    file: '',
-  },
-  plain: {
-    indicator: 'indicator',
-    region: 'region',
-    period: 'period',
-    breakdown_dimension: 'breakdown_dimension',
-    breakdown_code: 'breakdown_code',
-    value: 'value',
-    status: 'status',
-    symbol: 'symbol',
-    numerator: 'numerator',
-    denominator: 'denominator',
     version: 'version',
     file: '',
   },
-  graphql: {
-    indicator: 'indicator',
-    region: 'region',
-    period: 'period',
-    breakdown_dimension: 'breakdownDimension',
-    breakdown_code: 'breakdownCode',
-    value: 'value',
-    status: 'status',
-    symbol: 'symbol',
-    numerator: 'numerator',
-    denominator: 'denominator',
-    version: 'version',
-    file: '',
-  },
+  plain: { ...PLAIN_NAMES, file: '' },
+  graphql: { ...PLAIN_NAMES, breakdown_dimension: 'breakdownDimension', breakdown_code: 'breakdownCode', file: '' },
 };
 
 /** The status each symbol of official statistics stands for (seeds/reference/status-codes.csv; `.` is "unknown" unless the cell says secret). */
