@@ -130,6 +130,14 @@ describe('asOf across three versions of a cell', () => {
   it('asOf reaches nested series, aggregates and the JSON-stat export alike', async () => {
     const d = await t.data(`{ region(code: "15084") { series(indicatorCodes: ["C1"], from: "2023", to: "2023", asOf: "2025-10-01T00:00:00Z") { values } } }`);
     expect(d.region.series[0].values).toEqual([61.2]);
+    // A comparison reads the other periods and regions as of the same instant: 2024's change is
+    // taken from version 2 of 2023 then, from version 3 now.
+    const COMPARE = `query($asOf: DateTimeISO) { series(indicatorCodes: ["C1"], regionCodes: ["15084"], from: "2024", to: "2024", asOf: $asOf) { values comparison(periods: 1) { changeFrom change } } }`;
+    const then = (await t.data(COMPARE, { asOf: '2025-10-01T00:00:00Z' })).series[0];
+    const now = (await t.data(COMPARE)).series[0];
+    expect(then.comparison.changeFrom).toBe('2023');
+    expect(then.comparison.change).toBeCloseTo(then.values[0] - 61.2, 5);
+    expect(now.comparison.change).toBeCloseTo(now.values[0] - 61.7, 5);
     // The Land computed from its Kreise: as of before the revisions, the figure it had then.
     // (Computed from numerators and denominators: read as the owner of the official figures.)
     expect((await t.data(LAND_AGGREGATE, { asOf: '2025-07-01T00:00:00Z' }, 'statistik-editor')).aggregate[0].points[0].computedValue).toBe(computedBefore);
