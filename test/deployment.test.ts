@@ -20,7 +20,7 @@ let ownerUrl: (db: string) => string;
 
 beforeAll(async () => {
   if (!process.env.DATABASE_URL || privateClusterUnavailable()) return;
-  cluster = await startPrivateCluster();
+  cluster = await startPrivateCluster({ bare: true });
   ownerUrl = (db) => `postgres://kobi:${password}@127.0.0.1:${cluster.port}/${db}`;
   execFileSync('sh', [path.resolve(__dirname, '../deploy/postgres-init.sh')], {
     env: { PATH: process.env.PATH ?? '', POSTGRES_USER: 'postgres', KOBI_DB_PASSWORD: password, PGHOST: '127.0.0.1', PGPORT: String(cluster.port) },

@@ -24,7 +24,7 @@ export function privateClusterUnavailable(): string | undefined {
  * initdb refuses to run as root: as root (CI) the programs run as the `postgres` OS user.
  */
 export interface PrivateCluster {
-  /** postgres:// URL of the cluster's database `kobi`, migrated and seeded with the demo data (superuser `postgres`, trust auth). */
+  /** postgres:// URL of the cluster's database `kobi`, migrated and seeded with the demo data (superuser `postgres`, trust auth); with `bare`, the database `postgres` of an untouched cluster. */
   url: string;
   port: number;
   /** `pg_ctl stop` in the given mode: `fast` (sessions ended cleanly) or `immediate` (as a crash). */
@@ -45,7 +45,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startPrivateCluster(): Promise<PrivateCluster> {
+export async function startPrivateCluster(opts: { bare?: boolean } = {}): Promise<PrivateCluster> {
   const asRoot = process.getuid?.() === 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-pg-'));
   if (asRoot) execFileSync('chown', ['postgres:', dir]);
@@ -67,16 +67,7 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   };
   start();
   running = true;
-  const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
-  await admin.connect();
-  await admin.query('CREATE DATABASE kobi');
-  await admin.end();
-  const url = `postgres://postgres@127.0.0.1:${port}/kobi`;
-  await runMigrations({ url, connectTimeoutSeconds: 5 });
-  const db = createDataSource({ url, connectTimeoutSeconds: 5 });
-  await db.initialize();
-  await seedDemoData(db);
-  await db.destroy();
+  const url = opts.bare ? `postgres://postgres@127.0.0.1:${port}/postgres` : await prepareKobiDatabase(port);
   return {
     url,
     port,
@@ -93,6 +84,21 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
       }
     },
   };
+}
+
+/** Creates the database `kobi` on a fresh cluster, migrated and seeded with the demo data. */
+async function prepareKobiDatabase(port: number): Promise<string> {
+  const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  await admin.connect();
+  await admin.query('CREATE DATABASE kobi');
+  await admin.end();
+  const url = `postgres://postgres@127.0.0.1:${port}/kobi`;
+  await runMigrations({ url, connectTimeoutSeconds: 5 });
+  const db = createDataSource({ url, connectTimeoutSeconds: 5 });
+  await db.initialize();
+  await seedDemoData(db);
+  await db.destroy();
+  return url;
 }
 
 // The hub as a process (db-faults, shutdown): one helper for every test that starts it.
