@@ -28,7 +28,7 @@ function flag(name: string, value: unknown): boolean {
  * idempotency key used for another payload.
  */
 export function importRouter(deps: HubDeps & { auth: Authenticator }): express.Router {
-  const formatError = createErrorFormatter(deps.log);
+  const formatError = createErrorFormatter(deps.log, { hideSuggestions: deps.config.hideSuggestions });
   const router = express.Router();
   router.post('/', async (req, res) => {
     let ctx: RequestContext | undefined;
