@@ -11,6 +11,18 @@ const CLOSE_GRACE_SECONDS = 5;
 
 /** `npm start`: config, database (migrations; demo data on a fresh embedded database), server. */
 async function main() {
+  // A signal during start-up (migrations, seeding) is held until the hub is up and then stops it
+  // the graceful way: the default action would kill the process in the middle of a transaction
+  // and leave DATA_DIR's lock behind.
+  let stop: ((signal: string) => Promise<void>) | undefined;
+  let pendingSignal: string | undefined;
+  const onSignal = (signal: string) => {
+    if (stop) void stop(signal);
+    else pendingSignal ??= signal;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const database = await openDatabase(config, log);
@@ -35,7 +47,7 @@ async function main() {
   // SHUTDOWN_DRAIN_SECONDS, close the database, exit 0. Should closing hang (a statement stuck
   // on a lock past the drain time), the process ends anyway a few seconds later, with 1.
   let stopping = false;
-  const stop = async (signal: string) => {
+  stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     const started = Date.now();
@@ -49,8 +61,7 @@ async function main() {
     log.info('stopped', { seconds: (Date.now() - started) / 1000 });
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  if (pendingSignal) void stop(pendingSignal);
 }
 
 main().catch((err) => exitAfterStartupFailure('kobi-hub', err));

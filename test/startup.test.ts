@@ -22,8 +22,8 @@ interface Run {
   ms: number;
 }
 
-/** Starts the hub; resolves when it exits, or once it listens if `onListening` is given. */
-function startHub(env: Record<string, string>, onListening?: (port: number, stop: () => void) => Promise<void>): Promise<Run> {
+/** Starts the hub; resolves when it exits. `onListening` runs once it listens; `sigtermOn` sends SIGTERM once stderr matches it. */
+function startHub(env: Record<string, string>, onListening?: (port: number, stop: () => void) => Promise<void>, sigtermOn?: RegExp): Promise<Run> {
   const { DATABASE_URL: _omit, ...base } = process.env;
   // NODE_ENV as `npm start` sets it (vitest sets "test", under which Apollo behaves differently,
   // e.g. it installs no signal handlers of its own).
@@ -33,6 +33,10 @@ function startHub(env: Record<string, string>, onListening?: (port: number, stop
   let listening = false;
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
+    if (sigtermOn?.test(stderr)) {
+      sigtermOn = undefined;
+      child.kill('SIGTERM');
+    }
     const m = /listening on http:\/\/localhost:(\d+)/.exec(stderr);
     if (m && !listening && onListening) {
       listening = true;
@@ -120,7 +124,7 @@ describe('start-up failures', () => {
 });
 
 describe('embedded default', () => {
-  it('seeds on first start, keeps data across restarts, and stops cleanly on SIGTERM', async () => {
+  it('seeds on first start, keeps data across restarts, and stops cleanly on SIGTERM, also during start-up', async () => {
     const dir = tmp();
     const query = async (port: number) => {
       const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -159,7 +163,16 @@ describe('embedded default', () => {
     const rows = await again.db.query<{ value: string }>(`SELECT value FROM hub_meta WHERE key = 'restart-marker'`);
     await again.stop();
     expect(rows.rows).toEqual([{ value: 'kept' }]);
-    // Four starts of an on-disk PGlite (a first one creates its data folder, ~13 s alone on a busy
+
+    // SIGTERM while the hub still starts (migrating and seeding a fresh DATA_DIR): it finishes
+    // starting, then stops the graceful way — exit 0, lock released, the data complete.
+    const early = tmp();
+    const interrupted = await startHub({ DATA_DIR: early }, undefined, /embedded Postgres \(PGlite\) started/);
+    expect(interrupted.code).toBe(0);
+    expect(interrupted.stderr).toMatch(/demo data loaded/);
+    expect(interrupted.stderr).toMatch(/"msg":"stopped"/);
+    expect(fs.existsSync(path.join(early, 'hub.lock'))).toBe(false);
+    // Five starts of an on-disk PGlite (a first one creates its data folder, ~13 s alone on a busy
     // machine): more than the default 60 s when CI shares the cores.
   }, 240_000);
 });
