@@ -101,11 +101,11 @@ function rss(pid: number): { peak: number; now: number } {
   return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
 }
 
-/** Starts the hub (compiled entry point) on the scratch database; resolves with its port. */
-async function startHub(url: string): Promise<{ child: ChildProcess; port: number; stop(): Promise<void> }> {
+/** Starts the hub (compiled entry point) on the scratch database, with `dataDir` as its DATA_DIR (removed by the caller); resolves with its port. */
+async function startHub(url: string, dataDir: string): Promise<{ child: ChildProcess; port: number; stop(): Promise<void> }> {
   const { DATABASE_URL: _d, MIGRATION_DATABASE_URL: _m, ...base } = process.env;
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...base, NODE_ENV: 'production', PORT: '0', DATABASE_URL: url, DEMO_MODE: '0', LOG_LEVEL: 'warn', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-bench-')) },
+    env: { ...base, NODE_ENV: 'production', PORT: '0', DATABASE_URL: url, DEMO_MODE: '0', LOG_LEVEL: 'warn', DATA_DIR: dataDir },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
       const bytes = await writeCsv(file, scratch.catalogue, firstIndicator, rows);
       firstIndicator += Math.ceil(rows / (regionCount * YEARS));
       const copy = await copyBaseline(scratch.url, file, String(n));
-      const hub = await startHub(scratch.url);
+      const hub = await startHub(scratch.url, dir);
       try {
         const idle = rss(hub.child.pid!);
         let peak = idle.peak;
