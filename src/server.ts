@@ -191,8 +191,8 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
     });
   }
   app.get('/', (_req, res) => res.redirect('/graphiql'));
-  app.use('/export', exportRouter(deps)); // README "Exports"
-  app.use('/import', importRouter(deps)); // README "Uploads"
+  app.use('/export', exportRouter(deps, formatError)); // README "Exports"
+  app.use('/import', importRouter(deps, formatError)); // README "Uploads"
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT_BYTES }),

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import express from 'express';
 import type { Authenticator } from '../access/auth';
 import { createContext, type HubDeps, type RequestContext } from '../graphql/context';
-import { createErrorFormatter, restError } from '../graphql/errors';
+import { restError, type ErrorFormatter } from '../graphql/errors';
 import { requestInfo } from '../http/request-log';
 import { CSV_FORMATS, writeCsv, type CsvFormat } from './csv.writer';
 import { parseExportArgs } from './export-args';
@@ -19,8 +19,7 @@ type Writer = (ctx: RequestContext, sel: ExportSelection, res: ServerResponse, o
  * byte are GraphQL-shaped JSON (`{ errors: [{ message, extensions: { code } }] }`) with an HTTP
  * status; an error after it can only cut the response off (logged), as the status is already sent.
  */
-export function exportRouter(deps: HubDeps & { auth: Authenticator }): express.Router {
-  const formatError = createErrorFormatter(deps.log, { hideSuggestions: deps.config.hideSuggestions });
+export function exportRouter(deps: HubDeps & { auth: Authenticator }, formatError: ErrorFormatter): express.Router {
   const handle = (writer: Writer, formatOptions: Record<string, readonly string[]> = {}): express.RequestHandler =>
     async (req, res) => {
       let ctx: RequestContext | undefined;

@@ -117,11 +117,14 @@ export const conflict = (why: string) => new HubError('CONFLICT', why);
 /** HTTP status of a REST endpoint's error (exports, uploads) by its code; anything else is 500. */
 const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, QUERY_TOO_COMPLEX: 413, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
 
+/** The one formatter of a hub's errors: built once in createHub, shared by /graphql, /export and /import. */
+export type ErrorFormatter = ReturnType<typeof createErrorFormatter>;
+
 /**
  * A REST endpoint's error as GraphQL shapes it (`{ errors: [{ message, extensions: { code } }] }`)
  * with its HTTP status, through the one formatter (internals hidden, faults logged).
  */
-export function restError(format: ReturnType<typeof createErrorFormatter>, err: unknown): { status: number; body: { errors: GraphQLFormattedError[] } } {
+export function restError(format: ErrorFormatter, err: unknown): { status: number; body: { errors: GraphQLFormattedError[] } } {
   const formatted = format(err instanceof GraphQLError ? err.toJSON() : { message: String(err) }, err);
   const { http: _status, ...extensions } = formatted.extensions ?? {};
   return { status: HTTP_STATUS[String(extensions.code)] ?? 500, body: { errors: [{ message: formatted.message, extensions }] } };

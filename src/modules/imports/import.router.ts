@@ -2,7 +2,7 @@ import express from 'express';
 import type { Authenticator } from '../../access/auth';
 import { CSV_FORMATS, type CsvFormat } from '../../export/csv.writer';
 import { createContext, type HubDeps, type RequestContext } from '../../graphql/context';
-import { badInput, createErrorFormatter, restError } from '../../graphql/errors';
+import { badInput, restError, type ErrorFormatter } from '../../graphql/errors';
 import { requestInfo } from '../../http/request-log';
 import { csvSource } from './csv-source';
 import { ImportService } from './import.service';
@@ -27,8 +27,7 @@ function flag(name: string, value: unknown): boolean {
  * parameters, 401 no valid login, 403 no write right (viewer, read-scope API key), 409 an
  * idempotency key used for another payload.
  */
-export function importRouter(deps: HubDeps & { auth: Authenticator }): express.Router {
-  const formatError = createErrorFormatter(deps.log, { hideSuggestions: deps.config.hideSuggestions });
+export function importRouter(deps: HubDeps & { auth: Authenticator }, formatError: ErrorFormatter): express.Router {
   const router = express.Router();
   router.post('/', async (req, res) => {
     let ctx: RequestContext | undefined;
