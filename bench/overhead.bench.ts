@@ -8,6 +8,7 @@ import pino from 'pino';
 import { createAuthentication } from '../src/access/auth';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/open';
+import { DocumentGuard } from '../src/graphql/document-guard';
 import * as limits from '../src/graphql/limits';
 import { createLogger, silentLogger, type Logger } from '../src/logger';
 import { createHub, type Hub, type OperationsSettings } from '../src/server';
@@ -85,16 +86,20 @@ async function main(): Promise<number> {
       { name: 'all off', queryLimits: false, log: silentLogger, operations: { observe: false, rateLimitAnonymousPerMinute: 0, rateLimitAuthenticatedPerMinute: 0 } },
     ];
     const original = limits.queryLimits;
+    const guarding = DocumentGuard.prototype.middleware;
     const variantUrls: string[] = [];
     try {
       for (const v of variants) {
-        (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = v.queryLimits ? original : () => ({ validationRules: [], plugin: {} });
+        // Off: no cost plugin, and the document guard passes everything on (Apollo's parser keeps its token limit).
+        (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = v.queryLimits ? original : () => ({ plugin: {} });
+        DocumentGuard.prototype.middleware = v.queryLimits ? guarding : () => (_req, _res, next) => next();
         const hub = await createHub({ db: database.db, log: v.log, config, auth, operations: v.operations });
         hubs.push(hub);
         variantUrls.push(`http://127.0.0.1:${await hub.listen(0, '127.0.0.1')}/graphql`);
       }
     } finally {
       (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = original;
+      DocumentGuard.prototype.middleware = guarding;
     }
     const urls = { on: variantUrls[0], off: variantUrls[variantUrls.length - 1] };
 

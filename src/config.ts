@@ -62,6 +62,12 @@ export interface Config {
   maxDirectives: number;
   /** Most lexical tokens in one document (`QUERY_MAX_TOKENS`, default 5,000): long code lists belong in variables. */
   maxTokens: number;
+  /**
+   * Largest body of a GraphQL request without login, in bytes (`QUERY_MAX_ANONYMOUS_BODY`, default
+   * 131,072): a document within the token limit and code lists in variables fit; a logged-in
+   * request may send up to 1 MB (an upload of 10,000 rows through `importObservations`).
+   */
+  maxAnonymousBody: number;
   /** `NODE_ENV=production`: validation errors carry no "Did you mean …" suggestions of schema names. */
   hideSuggestions: boolean;
   /**
@@ -161,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxAliases: integer(env, 'QUERY_MAX_ALIASES', 30, 0, 10_000),
     maxDirectives: integer(env, 'QUERY_MAX_DIRECTIVES', 30, 0, 10_000),
     maxTokens: integer(env, 'QUERY_MAX_TOKENS', 5_000, 100, 1_000_000),
+    maxAnonymousBody: integer(env, 'QUERY_MAX_ANONYMOUS_BODY', 131_072, 16_384, 1_048_576),
     hideSuggestions: env.NODE_ENV === 'production',
     introspection: introspection !== '0' && introspection !== 'false',
     stageWithCopy: databaseUrl !== undefined,

@@ -16,25 +16,29 @@ import { HubMetrics } from './http/metrics';
 import { RateLimits } from './http/rate-limit';
 import { noteErrorCode, requestInfo, requestLog } from './http/request-log';
 import { graphiqlHandler } from './graphql/graphiql';
+import { DocumentGuard } from './graphql/document-guard';
 import { queryLimits } from './graphql/limits';
 import { hubSchema } from './graphql/schema';
 
-/** Largest JSON body of a GraphQL request (README "Limits"): a document within the token limit and variables with code lists fit many times over. */
+/**
+ * Largest JSON body of a logged-in GraphQL request (README "Limits"): an upload of 10,000 rows
+ * through `importObservations` fits. The public's limit is smaller (`QUERY_MAX_ANONYMOUS_BODY`).
+ */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**
  * Answers a body the JSON parser refused in GraphQL's error shape with a code, instead of
- * Express's HTML page: too large → 413 QUERY_TOO_COMPLEX (`extensions.limit: "body"`), anything
- * else (malformed JSON, unsupported charset) → its 4xx status with BAD_REQUEST.
+ * Express's HTML page: too large → 413 QUERY_TOO_COMPLEX (`extensions: { limit: "body", max }`),
+ * anything else (malformed JSON, unsupported charset) → its 4xx status with BAD_REQUEST.
  */
 const bodyErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : undefined;
   if (!status) return next(err);
   const extensions =
-    err.type === 'entity.too.large' ? { code: 'QUERY_TOO_COMPLEX', limit: 'body', max: BODY_LIMIT_BYTES } : { code: 'BAD_REQUEST' };
+    err.type === 'entity.too.large' ? { code: 'QUERY_TOO_COMPLEX', limit: 'body', max: err.limit } : { code: 'BAD_REQUEST' };
   const message =
     err.type === 'entity.too.large'
-      ? `the request body is larger than ${BODY_LIMIT_BYTES} bytes`
+      ? `the request body is larger than ${err.limit} bytes`
       : err.type === 'entity.parse.failed'
         ? 'the request body is not valid JSON'
         : String(err.message); // body-parser's 4xx messages are meant for the client (`expose`)
@@ -97,6 +101,8 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   let draining = false;
   const schema = hubSchema();
   const { plugin: costLimit, ...limits } = queryLimits(schema, deps.config); // README "Limits"
+  const guard = new DocumentGuard(schema, deps.config);
+  const bodyFor = { member: express.json({ limit: BODY_LIMIT_BYTES }), public: express.json({ limit: deps.config.maxAnonymousBody }) };
   const apollo = new ApolloServer<RequestContext>({
     schema,
     ...limits,
@@ -195,8 +201,11 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   app.use('/import', importRouter(deps, formatError)); // README "Uploads"
   app.use(
     '/graphql',
-    express.json({ limit: BODY_LIMIT_BYTES }),
+    // The body limit is chosen from the credentials before a byte of the body is read: a body over
+    // it is refused from its Content-Length. Bad credentials get the public's (and then a 401).
+    (async (req, res, next) => ((await deps.auth.forRequest(req).catch(() => null)) ? bodyFor.member : bodyFor.public)(req, res, next)) as express.RequestHandler,
     bodyErrors,
+    guard.middleware(formatError), // the document's shape, before Apollo parses and validates it
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const info = requestInfo(res);

@@ -1,7 +1,8 @@
 import { getIntrospectionQuery } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BODY_LIMIT_BYTES } from '../src/server';
+import { DocumentGuard, MAX_FIELD_REPEATS } from '../src/graphql/document-guard';
+import { hubSchema } from '../src/graphql/schema';
 import { startTestHub, TEST_SETTINGS, type TestHub } from './support/hub';
 
 /** The hub with the default limits of the tests (TEST_SETTINGS) … */
@@ -133,7 +134,9 @@ describe('field cost limit for the rest of the schema', () => {
   it('refuses alias overloading and directive overloading', async () => {
     const aliases = `{ ${Array.from({ length: TEST_SETTINGS.maxAliases + 1 }, (_, i) => `a${i}: region(code: "15") { name }`).join(' ')} }`;
     expect((await rejected(aliases, 'QUERY_TOO_COMPLEX')).extensions?.limit).toBe('aliases');
-    const directives = `{ region(code: "15") { ${Array.from({ length: TEST_SETTINGS.maxDirectives + 1 }, () => 'name @include(if: true)').join(' ')} } }`;
+    // more than the limit, spread over inline fragments: no selection set repeats `name` more than MAX_FIELD_REPEATS times
+    const fragment = `... on Region { ${'name @include(if: true) '.repeat(MAX_FIELD_REPEATS)}}`;
+    const directives = `{ region(code: "15") { ${Array(Math.ceil((TEST_SETTINGS.maxDirectives + 1) / MAX_FIELD_REPEATS)).fill(fragment).join(' ')} } }`;
     expect((await rejected(directives, 'QUERY_TOO_COMPLEX')).extensions?.limit).toBe('directives');
   });
 
@@ -229,10 +232,11 @@ describe('every rejection of an anonymous request: HTTP 4xx, a stable code, no S
     ['more tokens than QUERY_MAX_TOKENS', () => [url(), json({ query: `{ ${'__typename '.repeat(TEST_SETTINGS.maxTokens)} }` })], 400, 'GRAPHQL_PARSE_FAILED'],
     ['unknown field', () => [url(), json({ query: '{ regions { nope } }' })], 400, 'GRAPHQL_VALIDATION_FAILED'],
     ['circular fragments', () => [url(), json({ query: '{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }' })], 400, 'GRAPHQL_VALIDATION_FAILED'],
-    ['a field repeated 4,000 times (overlap check over budget)', () => [url(), json({ query: `{ region(code: "15") { ${'name '.repeat(4000)} } }` })], 400, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a field repeated 11 times in one selection set', () => [url(), json({ query: `{ region(code: "15") { ${'name '.repeat(MAX_FIELD_REPEATS + 1)} } }` })], 400, 'QUERY_TOO_COMPLEX', { limit: 'repeats', max: MAX_FIELD_REPEATS }],
+    ['a field repeated 4,000 times', () => [url(), json({ query: `{ region(code: "15") { ${'name '.repeat(4000)} } }` })], 400, 'QUERY_TOO_COMPLEX', { limit: 'repeats', max: MAX_FIELD_REPEATS }],
     ['too deep', () => [url(), json({ query: deep })], 400, 'QUERY_TOO_COMPLEX', { limit: 'depth' }],
     ['too many aliases', () => [url(), json({ query: `{ ${Array.from({ length: TEST_SETTINGS.maxAliases + 1 }, (_, i) => `a${i}: region(code: "15") { name }`).join(' ')} }` })], 400, 'QUERY_TOO_COMPLEX', { limit: 'aliases' }],
-    ['too many directives', () => [url(), json({ query: `{ ${'__typename @skip(if: false) '.repeat(TEST_SETTINGS.maxDirectives + 1)} }` })], 400, 'QUERY_TOO_COMPLEX', { limit: 'directives' }],
+    ['too many directives', () => [url(), json({ query: `{ __typename ${'@skip(if: false) '.repeat(TEST_SETTINGS.maxDirectives + 1)} }` })], 400, 'QUERY_TOO_COMPLEX', { limit: 'directives' }],
     ['too costly', () => [url(), json({ query: '{ regions { children { children { children { code name } } } } }' })], 400, 'QUERY_TOO_COMPLEX', { limit: 'cost' }],
     ['wrong variable type', () => [url(), json({ query: 'query($n: Int!) { indicators(first: $n) { totalCount } }', variables: { n: 'ten' } })], 400, 'BAD_USER_INPUT'],
     ['missing variable', () => [url(), json({ query: 'query($c: String!) { region(code: $c) { name } }' })], 400, 'BAD_USER_INPUT'],
@@ -248,7 +252,8 @@ describe('every rejection of an anonymous request: HTTP 4xx, a stable code, no S
     ['text/plain POST (CSRF prevention)', () => [url(), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ __typename }' }) }], 400, 'BAD_REQUEST'],
     ['GET without Apollo-Require-Preflight (CSRF prevention)', () => get('{ __typename }', false), 400, 'BAD_REQUEST'],
     ['a mutation over GET', () => get('mutation { revokeApiKey(id: 1) { id } }'), 405, 'BAD_REQUEST'],
-    ['a body over the limit', () => [url(), json({ query: '{ __typename }', variables: { x: 'x'.repeat(BODY_LIMIT_BYTES) } })], 413, 'QUERY_TOO_COMPLEX', { limit: 'body', max: BODY_LIMIT_BYTES }],
+    ['a body over the public\'s limit', () => [url(), json({ query: '{ __typename }', variables: { x: 'x'.repeat(TEST_SETTINGS.maxAnonymousBody) } })], 413, 'QUERY_TOO_COMPLEX', { limit: 'body', max: TEST_SETTINGS.maxAnonymousBody }],
+    ['a body over the limit of a login, sent with a token that is not one', () => [url(), { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-token' }, body: JSON.stringify({ query: '{ __typename }', variables: { x: 'x'.repeat(TEST_SETTINGS.maxAnonymousBody) } }) }], 413, 'QUERY_TOO_COMPLEX', { limit: 'body', max: TEST_SETTINGS.maxAnonymousBody }],
   ];
 
   it.each(cases)('%s', async (_name, request, status, code, extensions = {}) => {
@@ -322,5 +327,37 @@ describe('breakdowns the API tells about (issue 4, item 4)', () => {
     expect(codes).toEqual(expect.arrayContaining(['F', 'M']));
     const [total, ...parts] = d.series.map((s: any) => s.values[0]);
     expect(parts.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(total, 6);
+  });
+});
+
+describe('the document guard in front of Apollo', () => {
+  const settings = { maxTokens: 100, maxDepth: 3, maxAliases: 2, maxDirectives: 2 };
+
+  it('remembers each verdict, refusals included, and forgets the least recently used first', () => {
+    const guard = new DocumentGuard(hubSchema(), settings);
+    const abusive = `{ ${'__typename '.repeat(MAX_FIELD_REPEATS + 1)} }`;
+    const first = guard.judge(abusive);
+    expect(first?.map((e) => e.extensions)).toEqual([{ code: 'QUERY_TOO_COMPLEX', limit: 'repeats', max: MAX_FIELD_REPEATS }]);
+    expect(guard.judge(abusive)).toBe(first); // the same array: not judged again
+    expect(guard.judge('{ __typename }')).toBeNull();
+    expect(guard.judge('{ __typename ')?.[0].extensions).toEqual({ code: 'GRAPHQL_PARSE_FAILED' });
+    // 1,000 other texts later, the abusive one (used again in between) is still known, the first valid one is not
+    for (let i = 0; i < 999; i++) {
+      if (i === 500) expect(guard.judge(abusive)).toBe(first);
+      guard.judge(`{ a${i}: __typename }`);
+    }
+    expect(guard.judge(abusive)).toBe(first);
+    expect(guard.judge(`{ ${'__typename '.repeat(MAX_FIELD_REPEATS + 1)} }`)).toBe(first);
+    const refusedAgain = guard.judge(`{ ${'__typename '.repeat(MAX_FIELD_REPEATS + 1)}}`); // another text, judged anew
+    expect(refusedAgain).not.toBe(first);
+    expect(refusedAgain?.[0].extensions?.limit).toBe('repeats');
+  });
+
+  it('counts repeats per selection set and response key: aliases and nested sets are separate', () => {
+    const guard = new DocumentGuard(hubSchema(), { ...settings, maxAliases: 100 });
+    const ten = 'code '.repeat(MAX_FIELD_REPEATS);
+    expect(guard.judge(`{ region(code: "15") { ${ten} parent { ${ten} } } }`)).toBeNull();
+    expect(guard.judge(`{ region(code: "15") { ${ten} c: code c: code } }`)).toBeNull();
+    expect(guard.judge(`{ region(code: "15") { ${ten} parent { code } code } }`)?.[0].extensions?.limit).toBe('repeats');
   });
 });

@@ -12,7 +12,7 @@ import { createLoaders, type Loaders } from './loaders';
 /** Settings the request path needs: a slice of Config, so that tests can build it by hand. */
 export type HubSettings = Pick<
   Config,
-  'maxCodesPerList' | 'disclosureThreshold' | 'maxCells' | 'maxCost' | 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'hideSuggestions' | 'introspection' | 'stageWithCopy'
+  'maxCodesPerList' | 'disclosureThreshold' | 'maxCells' | 'maxCost' | 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'maxAnonymousBody' | 'hideSuggestions' | 'introspection' | 'stageWithCopy'
 >;
 
 /** What the request context needs from the running hub. */

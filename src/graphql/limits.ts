@@ -1,11 +1,9 @@
 import { HeaderMap, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
-import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { getNamedType, getNullableType, GraphQLError, isLeafType, isListType, Kind, visit, type DocumentNode, type GraphQLSchema, type ValidationContext } from 'graphql';
+import { getNamedType, getNullableType, GraphQLError, isLeafType, isListType, Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import type { HubSettings, RequestContext } from './context';
-import { HubError, rejectNulText } from './errors';
+import { tooComplex } from './document-guard';
+import { rejectNulText } from './errors';
 
 /**
  * Assumed length of a list whose length the request does not tell (README "Limits"): e.g.
@@ -52,24 +50,12 @@ const COST_CACHE_KEY_MAX = 2_048;
 /** Most variable sets remembered per document; the set starts over when full. */
 const COST_CACHE_PER_DOCUMENT = 100;
 
-/** A rejected document: QUERY_TOO_COMPLEX naming the limit, reported like a validation error (HTTP 400). */
-function tooComplex(limit: string, message: string, extra: Record<string, unknown> = {}): HubError {
-  return new HubError('QUERY_TOO_COMPLEX', message, { limit, ...extra });
-}
-
-/** The armor rules report through the validation context instead of throwing (which would end the request as a 500). */
-const reportAs = (limit: string) => ({
-  propagateOnRejection: false,
-  onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(tooComplex(limit, err.message.replace(/^Syntax Error: /, '')))],
-});
-
 /**
  * The field cost limit for the whole schema (issue 4, item 6), beside the cell limit that the
  * series service applies to series data:
- * - lexical tokens: graphql-js's own parser limit → GRAPHQL_PARSE_FAILED (HTTP 400), before any
- *   other work;
- * - depth, aliases, directives: validation rules of GraphQL Armor → QUERY_TOO_COMPLEX (HTTP 400);
- *   introspection (`__schema`) does not count toward depth;
+ * - the document's shape (tokens, depth, aliases, directives, field repeats): DocumentGuard
+ *   (src/graphql/document-guard.ts), in front of Apollo; Apollo's parser keeps the same token
+ *   limit, so a document that reaches it unjudged is bounded too;
  * - cost: graphql-query-complexity with `fieldCost`, computed once the operation is known, with
  *   the request's variables (so a code list in a variable counts by its length) → QUERY_TOO_COMPLEX
  *   (HTTP 400) with `extensions.cost` and `extensions.max`;
@@ -80,7 +66,7 @@ const reportAs = (limit: string) => ({
 export function queryLimits(
   schema: GraphQLSchema,
   settings: HubSettings,
-): Pick<ApolloServerOptions<RequestContext>, 'validationRules' | 'parseOptions' | 'hideSchemaDetailsFromClientErrors'> & { plugin: ApolloServerPlugin<RequestContext> } {
+): Pick<ApolloServerOptions<RequestContext>, 'parseOptions' | 'hideSchemaDetailsFromClientErrors'> & { plugin: ApolloServerPlugin<RequestContext> } {
   // The cost of a document with given variables, remembered: dashboards send the same request
   // again and again, and the cost is the dearest of the limits (0.2–0.4 ms a request here, more
   // than the request log, metrics and rate limits together; npm run bench:overhead). Keyed by the
@@ -90,11 +76,6 @@ export function queryLimits(
   return {
     parseOptions: { maxTokens: settings.maxTokens },
     hideSchemaDetailsFromClientErrors: settings.hideSuggestions,
-    validationRules: [
-      maxDepthRule({ n: settings.maxDepth, ignoreIntrospection: true, ...reportAs('depth') }),
-      maxAliasesRule({ n: settings.maxAliases, ...reportAs('aliases') }),
-      maxDirectivesRule({ n: settings.maxDirectives, ...reportAs('directives') }),
-    ],
     plugin: {
       async requestDidStart() {
         return {

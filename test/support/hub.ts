@@ -23,6 +23,7 @@ export const TEST_SETTINGS: HubSettings = {
   maxAliases: 30,
   maxDirectives: 30,
   maxTokens: 5_000,
+  maxAnonymousBody: 131_072,
   hideSuggestions: false,
   introspection: true,
   // As the hub decides it from DATABASE_URL: COPY on a server, batched INSERTs on PGlite.

@@ -1,0 +1,126 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { BREAK, GraphQLError, Kind, parse, validate, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import type express from 'express';
+import { noteErrorCode } from '../http/request-log';
+import type { HubSettings } from './context';
+import { HubError, type ErrorFormatter } from './errors';
+
+/**
+ * How often one selection set may name the same field (the same response key) before the
+ * document is refused. Writing a field twice is legal GraphQL and merges into one; writing it
+ * hundreds of times is only ever an attack (OWASP "field duplication"): graphql-js compares such
+ * fields pairwise, and spends milliseconds before its own budget gives up.
+ */
+export const MAX_FIELD_REPEATS = 10;
+/** Most query texts whose verdict is remembered (least recently used go first). */
+const REMEMBERED = 1_000;
+/** Longest query text whose verdict is remembered; longer ones (rare, and not repeated by dashboards) are judged each time. */
+const REMEMBERED_MAX_LENGTH = 16_384;
+
+/** A rejected document: QUERY_TOO_COMPLEX naming the limit (HTTP 400). */
+export function tooComplex(limit: string, message: string, extra: Record<string, unknown> = {}): HubError {
+  return new HubError('QUERY_TOO_COMPLEX', message, { limit, ...extra });
+}
+
+/** GraphQL Armor's rules report through the validation context instead of throwing. */
+const reportAs = (limit: string) => ({
+  propagateOnRejection: false,
+  onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(tooComplex(limit, err.message.replace(/^Syntax Error: /, '')))],
+});
+
+/** Refuses a selection set that names one response key more than MAX_FIELD_REPEATS times; reports once per document. */
+const fieldRepeatsRule: ValidationRule = (context) => ({
+  SelectionSet(node) {
+    const seen = new Map<string, number>();
+    for (const selection of node.selections) {
+      if (selection.kind !== Kind.FIELD) continue;
+      const key = selection.alias?.value ?? selection.name.value;
+      const n = (seen.get(key) ?? 0) + 1;
+      if (n > MAX_FIELD_REPEATS) {
+        context.reportError(tooComplex('repeats', `the field "${key}" is selected ${n} times or more in one selection set; at most ${MAX_FIELD_REPEATS} are allowed`, { max: MAX_FIELD_REPEATS }));
+        return BREAK;
+      }
+      seen.set(key, n);
+    }
+    return undefined;
+  },
+});
+
+/**
+ * The shape limits of a document (README "Limits"), judged before Apollo parses and validates it,
+ * so that an abusive document costs one linear pass and no more:
+ * - lexical tokens: graphql-js's own parser limit → GRAPHQL_PARSE_FAILED, as Apollo reports a syntax error;
+ * - depth, aliases, directives (GraphQL Armor) and field repeats → QUERY_TOO_COMPLEX with `extensions.limit`.
+ * Only these rules run here; the rules of the GraphQL specification run in Apollo afterwards (a
+ * document that passes here is parsed and validated there once, then served from Apollo's cache).
+ * Verdicts are remembered per query text, the refusals too: a client that repeats an abusive
+ * document pays a map lookup, like a dashboard that repeats its query.
+ */
+export class DocumentGuard {
+  private readonly rules: ValidationRule[];
+  private readonly verdicts = new Map<string, readonly GraphQLError[] | null>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly settings: Pick<HubSettings, 'maxTokens' | 'maxDepth' | 'maxAliases' | 'maxDirectives'>,
+  ) {
+    this.rules = [
+      maxDepthRule({ n: settings.maxDepth, ignoreIntrospection: true, ...reportAs('depth') }),
+      maxAliasesRule({ n: settings.maxAliases, ...reportAs('aliases') }),
+      maxDirectivesRule({ n: settings.maxDirectives, ...reportAs('directives') }),
+      fieldRepeatsRule,
+    ];
+  }
+
+  /** The errors that refuse `query`, or null when its shape is within the limits. */
+  judge(query: string): readonly GraphQLError[] | null {
+    const known = this.verdicts.get(query);
+    if (known !== undefined) {
+      this.verdicts.delete(query); // most recently used goes last
+      this.verdicts.set(query, known);
+      return known;
+    }
+    const verdict = this.check(query);
+    if (query.length <= REMEMBERED_MAX_LENGTH) {
+      if (this.verdicts.size >= REMEMBERED) this.verdicts.delete(this.verdicts.keys().next().value as string);
+      this.verdicts.set(query, verdict);
+    }
+    return verdict;
+  }
+
+  private check(query: string): readonly GraphQLError[] | null {
+    let document;
+    try {
+      document = parse(query, { maxTokens: this.settings.maxTokens, noLocation: false });
+    } catch (err) {
+      // As Apollo reports a syntax error (its SyntaxError class): the parser's message and position.
+      // Nesting deep enough to exhaust the stack (a RangeError, within the token limit) is one too.
+      if (err instanceof GraphQLError) return [new GraphQLError(err.message, { source: err.source, positions: err.positions, originalError: err, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      if (err instanceof RangeError) return [new GraphQLError(`Syntax Error: the document is nested too deeply to parse (${err.message})`, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      throw err;
+    }
+    const errors = validate(this.schema, document, this.rules);
+    return errors.length ? errors : null;
+  }
+
+  /**
+   * Express middleware in front of Apollo on /graphql: answers a refused document with HTTP 400
+   * and the formatted errors (content type as Apollo would choose it); passes everything else on,
+   * including what is not a single operation with a query text (Apollo refuses those itself).
+   */
+  middleware(formatError: ErrorFormatter): express.RequestHandler {
+    return (req, res, next) => {
+      const query = req.method === 'GET' ? (req.query as Record<string, unknown>).query : (req.body as Record<string, unknown> | undefined)?.query;
+      if (typeof query !== 'string' || (req.method !== 'GET' && Array.isArray(req.body))) return next();
+      const refusal = this.judge(query);
+      if (!refusal) return next();
+      const type = req.accepts(['application/json', 'application/graphql-response+json']);
+      if (!type) return next(); // Apollo answers 406
+      const errors = refusal.map((error) => formatError(error.toJSON(), error));
+      for (const error of errors) noteErrorCode(res, String(error.extensions?.code));
+      res.status(400).type(`${type}; charset=utf-8`).send(JSON.stringify({ errors }));
+    };
+  }
+}
