@@ -1,7 +1,7 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { BREAK, GraphQLError, Kind, parse, validate, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { BREAK, GraphQLError, Kind, parse, validate, visit, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type express from 'express';
 import { noteErrorCode } from '../http/request-log';
 import type { HubSettings } from './context';
@@ -30,29 +30,39 @@ const reportAs = (limit: string) => ({
   onReject: [(ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(tooComplex(limit, err.message.replace(/^Syntax Error: /, '')))],
 });
 
-/** Refuses a selection set that names one response key more than MAX_FIELD_REPEATS times; reports once per document. */
-const fieldRepeatsRule: ValidationRule = (context) => ({
-  SelectionSet(node) {
-    const seen = new Map<string, number>();
-    for (const selection of node.selections) {
-      if (selection.kind !== Kind.FIELD) continue;
-      const key = selection.alias?.value ?? selection.name.value;
-      const n = (seen.get(key) ?? 0) + 1;
-      if (n > MAX_FIELD_REPEATS) {
-        context.reportError(tooComplex('repeats', `the field "${key}" is selected ${n} times or more in one selection set; at most ${MAX_FIELD_REPEATS} are allowed`, { max: MAX_FIELD_REPEATS }));
-        return BREAK;
+/**
+ * The first selection set that names one response key more than MAX_FIELD_REPEATS times, as a
+ * refusal; undefined if none does. A plain walk of the syntax tree, without the schema: it runs
+ * before the rules that need one, so that a document of a thousand repeats is refused by the
+ * cheapest pass that can see it.
+ */
+function repeatedField(document: DocumentNode): HubError | undefined {
+  let refusal: HubError | undefined;
+  visit(document, {
+    SelectionSet(node) {
+      const seen = new Map<string, number>();
+      for (const selection of node.selections) {
+        if (selection.kind !== Kind.FIELD) continue;
+        const key = selection.alias?.value ?? selection.name.value;
+        const n = (seen.get(key) ?? 0) + 1;
+        if (n > MAX_FIELD_REPEATS) {
+          refusal = tooComplex('repeats', `the field "${key}" is selected ${n} times or more in one selection set; at most ${MAX_FIELD_REPEATS} are allowed`, { max: MAX_FIELD_REPEATS });
+          return BREAK;
+        }
+        seen.set(key, n);
       }
-      seen.set(key, n);
-    }
-    return undefined;
-  },
-});
+      return undefined;
+    },
+  });
+  return refusal;
+}
 
 /**
  * The shape limits of a document (README "Limits"), judged before Apollo parses and validates it,
  * so that an abusive document costs one linear pass and no more:
  * - lexical tokens: graphql-js's own parser limit → GRAPHQL_PARSE_FAILED, as Apollo reports a syntax error;
- * - depth, aliases, directives (GraphQL Armor) and field repeats → QUERY_TOO_COMPLEX with `extensions.limit`.
+ * - field repeats (a walk of the syntax tree), then depth, aliases, directives (GraphQL Armor's
+ *   validation rules) → QUERY_TOO_COMPLEX with `extensions.limit`.
  * Only these rules run here; the rules of the GraphQL specification run in Apollo afterwards (a
  * document that passes here is parsed and validated there once, then served from Apollo's cache).
  * Verdicts are remembered per query text, the refusals too: a client that repeats an abusive
@@ -70,7 +80,6 @@ export class DocumentGuard {
       maxDepthRule({ n: settings.maxDepth, ignoreIntrospection: true, ...reportAs('depth') }),
       maxAliasesRule({ n: settings.maxAliases, ...reportAs('aliases') }),
       maxDirectivesRule({ n: settings.maxDirectives, ...reportAs('directives') }),
-      fieldRepeatsRule,
     ];
   }
 
@@ -101,6 +110,8 @@ export class DocumentGuard {
       if (err instanceof RangeError) return [new GraphQLError(`Syntax Error: the document is nested too deeply to parse (${err.message})`, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
       throw err;
     }
+    const repeated = repeatedField(document);
+    if (repeated) return [repeated];
     const errors = validate(this.schema, document, this.rules);
     return errors.length ? errors : null;
   }
