@@ -216,3 +216,57 @@ describe('audiences with a right to counts', () => {
     expect([...owner.values()].filter((c) => c.status === 'Q')).toEqual([]);
   });
 });
+
+describe('the pattern over time: a revision never uncovers what an earlier release hid', () => {
+  // A table of its own (A1, a year without demo data), uploaded and released by the statistical
+  // office: the Burgenlandkreis and four of its Gemeinden. g1 = 2 is a primary suppression; g2 = 10,
+  // the smallest other count, protects it. Then g3 is revised from 20 to 5 (and the Kreis with it):
+  // computed afresh, the pattern would now hide g3 beside g1 and show g2 — and g2 = 10 beside the
+  // earlier answer (g1 + g2 = 62 − 20 − 30) gives g1 = 2, in one `asOf` answer or across two.
+  const PERIOD = '1995';
+  let g: string[];
+  const view = async (asOf?: string) => {
+    const d = await t.data(
+      `query($r: [String!]!, $asOf: DateTimeISO) { series(indicatorCodes: ["A1"], regionCodes: $r, from: "${PERIOD}", to: "${PERIOD}", asOf: $asOf) { region { code } points { value status } } }`,
+      { r: ['15084', ...g], asOf },
+    );
+    return new Map<string, { value: number | null; status: string }>(d.series.map((s: any) => [s.region.code, s.points[0]]));
+  };
+  const rows = (values: number[]) =>
+    ['indicator,region,period,breakdown_dimension,breakdown_code,value,status,symbol,unit', ...['15084', ...g].map((r, i) => `A1,${r},${PERIOD},,_T,${values[i]},A,,persons`)].join('\n') + '\n';
+  const release = async (csv: string) => {
+    const res = await fetch(`${t.baseUrl}/import?format=plain&release=true&releaseReason=test`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', authorization: `Bearer ${t.tokens['statistik-editor']}` },
+      body: csv,
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+  };
+  const hiddenIn = (v: Map<string, { value: number | null; status: string }>) => [...v].filter(([, p]) => p.value === null).map(([code]) => code).sort();
+
+  it('keeps hidden what it hid once; the revised cell and the group stay protected, now and as of before', async () => {
+    g = (await t.data(`{ regions(level: GEMEINDE, parentCode: "15084") { code } }`)).regions.map((r: any) => r.code).slice(0, 4);
+    expect(g).toHaveLength(4);
+    await release(rows([62, 2, 10, 20, 30]));
+    const first = await view();
+    expect(hiddenIn(first)).toEqual([g[0], g[1]].sort());
+    expect(first.get(g[0])!.status).toBe('Q');
+    await new Promise((r) => setTimeout(r, 20));
+    const between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    await release(rows([47, 2, 10, 5, 30]));
+
+    const now = await view();
+    const then = await view(between);
+    expect(hiddenIn(then), 'as of before the revision: what was hidden then').toEqual(hiddenIn(first));
+    expect(then.get('15084')!.value).toBe(62);
+    for (const v of [now, then]) {
+      // every additive group (the Kreis and its Gemeinden here) has 0 or at least 2 hidden cells …
+      expect(hiddenIn(v).length === 0 || hiddenIn(v).length >= 2).toBe(true);
+      // … and g1 cannot be had from the other answer either: g2 stays hidden in both
+      expect(v.get(g[0])!.value).toBeNull();
+      expect(v.get(g[1])!.value).toBeNull();
+    }
+    expect(now.get(g[2])!.value, 'the revised cell: shown, nothing needs it hidden').toBe(5);
+  });
+});

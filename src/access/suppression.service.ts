@@ -49,6 +49,13 @@ export interface PatternCell {
    * rate uploaded without its numerator: it protects its groups, but its own rate stays visible).
    */
   count: number | null;
+  /**
+   * Hidden by an earlier pattern, in this row or in an earlier version of the cell: it stays
+   * hidden. A pattern computed afresh after a revision could choose other complements and show a
+   * cell that an earlier answer hid; that answer (still readable with `asOf`) and the new one
+   * together would then give the hidden count away.
+   */
+  suppressedBefore?: boolean;
 }
 
 /**
@@ -60,7 +67,7 @@ export interface PatternCell {
 export function suppressionPattern(cells: readonly PatternCell[], threshold: number): Set<string> {
   const flagged = new Set<string>();
   for (const table of groupBy(cells, (c) => c.table).values()) {
-    const counts = new Map<string, DisclosureCell>(table.map((c) => [c.id, { value: c.count, hidden: false }]));
+    const counts = new Map<string, DisclosureCell>(table.map((c) => [c.id, { value: c.count, hidden: c.suppressedBefore ?? false }]));
     const groups: AdditiveGroup[] = [];
     for (const part of groupBy(table, (c) => `${c.dimension}|${c.code}`).values()) {
       const idOfRegion = new Map(part.map((c) => [c.regionId, c.id]));
@@ -92,8 +99,9 @@ export interface SuppressionScope {
 /**
  * Recomputes and stores the pattern of every table of `indicatorIds` that holds current cells of
  * `ownerOrgId`: its released, not source-cleared cells are the input; every current, not
- * source-cleared cell of the owner gets its flag (drafts: false). Two statements, whatever the
- * number of tables. Callers that change released cells in a request use `changeReleasedCells`,
+ * source-cleared cell of the owner gets its flag (drafts: false). A cell hidden before (this row,
+ * or an earlier version of the cell) stays hidden: patterns only grow, so no answer, now or `asOf`
+ * an earlier instant, uncovers what another answer hid. Two statements, whatever the number of tables. Callers that change released cells in a request use `changeReleasedCells`,
  * which also serializes concurrent changes.
  *
  * @returns how many cells the pattern covered and how many it hides.
@@ -101,7 +109,12 @@ export interface SuppressionScope {
 export async function recomputeSuppression(scope: SuppressionScope, ownerOrgId: number, indicatorIds: readonly number[]): Promise<{ cells: number; suppressed: number }> {
   const rows: Array<Record<string, any>> = await scope.query(
     `SELECT o.id::text AS id, o.indicator_id || '|' || o.period_start AS table_key, o.region_id, r.parent_id,
-        o.breakdown_dimension, o.breakdown_code, CASE WHEN i.aggregation = 'RATIO' THEN o.numerator ELSE o.value END AS count
+        o.breakdown_dimension, o.breakdown_code, CASE WHEN i.aggregation = 'RATIO' THEN o.numerator ELSE o.value END AS count,
+        o.suppressed OR EXISTS (
+          SELECT 1 FROM observation p
+          WHERE p.indicator_id = o.indicator_id AND p.region_id = o.region_id AND p.period_start = o.period_start
+            AND p.breakdown_dimension = o.breakdown_dimension AND p.breakdown_code = o.breakdown_code
+            AND p.owner_org_id = o.owner_org_id AND p.superseded_at IS NOT NULL AND p.suppressed) AS suppressed_before
      FROM observation o
        JOIN indicator i ON i.id = o.indicator_id
        JOIN region r ON r.id = o.region_id
@@ -118,6 +131,7 @@ export async function recomputeSuppression(scope: SuppressionScope, ownerOrgId: 
       dimension: r.breakdown_dimension,
       code: r.breakdown_code,
       count: r.count,
+      suppressedBefore: r.suppressed_before,
     })),
     scope.config.disclosureThreshold,
   );
