@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { CsvError, parse } from 'csv-parse';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { CSV_HEADERS, type CsvFormat } from '../../export/csv.writer';
-import { COLUMN_NAMES, parseRow, type RawRow, type RowColumn, type RowError, type StagedRow } from './import-row';
+import { COLUMN_NAMES, type RawLayout, type RowColumn, type RowError } from './import-row';
 
 /** The columns an upload must have; the others of the export are optional (breakdown, status, symbol) or ignored (names, unit). */
 const REQUIRED: RowColumn[] = ['indicator', 'region', 'period', 'value'];
+/** Most columns a header may have (a table has at most 1,600; the export writes 10). */
+export const MAX_COLUMNS = 1000;
+/** Longest row, in characters: a longer one is not a table row (and would have to be held whole). */
+export const MAX_ROW = 1 << 20;
+/** Rows per batch when the rows are staged with INSERTs (the embedded database). */
+const BATCH = 5000;
 
 /**
  * Header → logical column, per format: the export's headers (src/export/csv.writer.ts), plus
@@ -33,113 +38,262 @@ export interface FileProblem extends RowError {
   row: number;
 }
 
-export interface CsvSource {
-  /** The rows in file order; `#` lines and blank lines are skipped. */
-  rows: AsyncIterable<StagedRow>;
-  /** Problems of the file as a whole, known once `rows` is consumed. */
+/** One row of an upload as text fields: its row number, its number of fields if that is not the header's (then no fields), the fields. */
+export interface RawRecord {
+  row: number;
+  width: number | null;
+  fields: Array<string | null>;
+}
+
+/**
+ * An upload's rows before any parsing, for staging in `import_raw` (src/modules/imports/import.service.ts):
+ * `open` reads up to the first row and says where the columns are; then the rows come either as
+ * COPY input (`copy`: CSV lines `row_no,width,c1,…,cN` in the upload's own delimiter; only a CSV
+ * source has it) or in batches of records.
+ */
+export interface RawSource {
+  /** The layout of the fields; null when the upload has no usable header (`problems` says why). */
+  open(): Promise<RawLayout | null>;
+  /** The rows as COPY input (FORMAT csv, DELIMITER `delimiter`). */
+  copy?: { delimiter: string; stream(): Readable };
+  /** The rows in batches. */
+  batches(): AsyncIterable<RawRecord[]>;
+  /** Reads the rest of the upload without staging it (a replay still hashes it). */
+  drain(): Promise<void>;
+  /** Problems of the file as a whole, complete once the rows are consumed. */
   problems: FileProblem[];
-  /** SHA-256 of the bytes read, once `rows` is consumed (the idempotency check compares it). */
+  /** Hash of the payload; available once the rows are consumed. */
   hash(): string;
+}
+
+/** What the scanner found at a position: a record (fields as [start, end, quoted]), a skipped line, more input needed, or a syntax error. */
+type Scan =
+  | { kind: 'record'; end: number; next: number; lines: number; fields: number[] }
+  | { kind: 'skip'; next: number }
+  | { kind: 'more' }
+  | { kind: 'error'; message: string };
+
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+/**
+ * One record of RFC 4180 CSV from `i` (a line start) in `text`, as csv-parse read it before
+ * (README "Uploads"): fields split by `delimiter`, `"` quotes with `""` inside, a quote elsewhere
+ * in a field is an error; records end at LF, CRLF or CR; `#` lines and blank lines are skipped.
+ * `final`: no more input follows. Fields come as triples in `fields`: start, end, 1 if quoted.
+ */
+function scanRecord(text: string, i: number, delimiter: number, final: boolean): Scan {
+  const n = text.length;
+  if (i >= n) return final ? { kind: 'skip', next: n } : { kind: 'more' };
+  const first = text.charCodeAt(i);
+  if (first === LF || first === CR) {
+    if (first === CR && i + 1 >= n && !final) return { kind: 'more' };
+    return { kind: 'skip', next: i + (first === CR && text.charCodeAt(i + 1) === LF ? 2 : 1) };
+  }
+  if (first === 35 /* # */) {
+    const lf = text.indexOf('\n', i);
+    if (lf < 0) return final ? { kind: 'skip', next: n } : { kind: 'more' };
+    return { kind: 'skip', next: lf + 1 };
+  }
+  const fields: number[] = [];
+  let j = i;
+  let lines = 0;
+  for (;;) {
+    let end: number;
+    if (text.charCodeAt(j) === QUOTE) {
+      let k = j + 1;
+      for (;;) {
+        const q = text.indexOf('"', k);
+        if (q < 0) return final ? { kind: 'error', message: 'a quoted field is not closed before the end of the file' } : { kind: 'more' };
+        if (q + 1 < n && text.charCodeAt(q + 1) === QUOTE) {
+          k = q + 2;
+          continue;
+        }
+        if (q + 1 >= n && !final) return { kind: 'more' };
+        for (let m = text.indexOf('\n', j); m >= 0 && m < q; m = text.indexOf('\n', m + 1)) lines++;
+        if (text.indexOf('\0', j) >= 0 && text.indexOf('\0', j) < q) return { kind: 'error', message: 'the file contains a NUL character' };
+        end = q + 1;
+        fields.push(j, end, 1);
+        break;
+      }
+      const c = end < n ? text.charCodeAt(end) : -1;
+      if (c !== -1 && c !== delimiter && c !== LF && c !== CR) return { kind: 'error', message: `a quoted field is followed by "${text[end]}" instead of the delimiter or the end of the line` };
+    } else {
+      let k = j;
+      for (; k < n; k++) {
+        const c = text.charCodeAt(k);
+        if (c === delimiter || c === LF || c === CR) break;
+        if (c === QUOTE) return { kind: 'error', message: `a quote inside field ${fields.length / 3 + 1} that does not start with one` };
+        if (c === 0) return { kind: 'error', message: 'the file contains a NUL character' };
+      }
+      if (k >= n && !final) return { kind: 'more' };
+      end = k;
+      fields.push(j, end, 0);
+    }
+    const c = end < n ? text.charCodeAt(end) : -1;
+    if (c === delimiter) {
+      j = end + 1;
+      continue;
+    }
+    if (c === -1) return { kind: 'record', end, next: n, lines, fields };
+    if (c === CR && end + 1 >= n && !final) return { kind: 'more' };
+    return { kind: 'record', end, next: end + (c === CR && text.charCodeAt(end + 1) === LF ? 2 : 1), lines, fields };
+  }
 }
 
 /**
  * Reads an upload in one of the export's CSV shapes as a stream (README "Uploads"): `de` with
  * `;`, decimal comma, BOM and the trailing `#` legend lines; `plain` with `,` and a decimal
- * point. Memory stays flat: csv-parse hands over one record at a time, with backpressure.
+ * point. Only the record structure is read here, one chunk at a time (memory stays flat): on a
+ * server the rows go to COPY as they are, with their line number in front; their fields are
+ * parsed in SQL (import-row.ts).
  */
-export function csvSource(body: Readable, format: CsvFormat): CsvSource {
+export function csvSource(body: Readable, format: CsvFormat): RawSource {
   const hash = createHash('sha256');
   hash.update(`csv:${format}\n`);
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const delimiter = format === 'de' ? ';' : ',';
+  const delimiterCode = delimiter.charCodeAt(0);
   const problems: FileProblem[] = [];
-  const parser = body.pipe(hashing).pipe(
-    parse({
-      delimiter: format === 'de' ? ';' : ',',
-      bom: true,
-      comment: '#',
-      comment_no_infix: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      info: true,
-    }),
-  );
-  body.on('error', (err) => parser.destroy(err));
-  // The iteration below surfaces the parser's errors; this keeps a second emission from going unhandled.
-  parser.on('error', () => undefined);
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const decoder = new StringDecoder('utf8');
+  let text = '';
+  let pos = 0;
+  let line = 1;
+  let started = false;
+  let done = false;
+  let width = 0;
   let digest: string | undefined;
-  async function* rows(): AsyncGenerator<StagedRow> {
-    let columns: Map<RowColumn, number> | undefined;
-    let width = 0;
-    try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        const line = info.lines;
-        if (!columns) {
-          columns = new Map();
-          for (const [i, name] of record.entries()) {
-            const column = HEADERS[format][name.trim().toLowerCase()];
-            if (column && !columns.has(column)) columns.set(column, i);
-          }
-          width = record.length;
-          const missing = REQUIRED.filter((c) => !columns!.has(c));
-          if (missing.length) {
-            const names = missing.map((c) => CSV_HEADERS[format].find((h) => HEADERS[format][h.toLowerCase()] === c) ?? c);
-            problems.push({ row: line, column: missing[0], code: 'MISSING_COLUMN', message: `the header lacks ${names.join(', ')} (expected the export's header: ${CSV_HEADERS[format].join(format === 'de' ? ';' : ',')})` });
-          }
-          continue;
-        }
-        if (problems.length) continue; // drain the body; nothing of a file without its header is staged
-        if (record.length !== width) {
-          yield { ...parseRow(emptyRaw(line), false), error: { column: 'file', code: 'MALFORMED_CSV', message: `${record.length} fields where the header has ${width}` } };
-          continue;
-        }
-        const field = (c: RowColumn) => {
-          const i = columns!.get(c);
-          return i === undefined ? undefined : record[i];
-        };
-        const raw: RawRow = {
-          row: line,
-          indicator: field('indicator') ?? '',
-          region: field('region') ?? '',
-          period: field('period') ?? '',
-          dimension: field('breakdown_dimension') ?? '',
-          code: field('breakdown_code') ?? '',
-          value: field('value') ?? '',
-          status: field('status'),
-          symbol: field('symbol'),
-          numerator: field('numerator'),
-          denominator: field('denominator'),
-          version: field('version'),
-        };
-        yield parseRow(raw, format === 'de');
-      }
-      if (!columns) problems.push({ row: 1, column: 'file', code: 'MISSING_COLUMN', message: 'the file is empty: it needs the header line of the export' });
-    } catch (err) {
-      if (!(err instanceof CsvError)) throw err;
-      problems.push({ row: (err as CsvError & { lines?: number }).lines ?? 0, column: 'file', code: 'MALFORMED_CSV', message: err.message });
-      // Read the rest, so that the client gets its answer rather than a reset connection.
-      body.unpipe(hashing);
-      if (!body.readableEnded) {
-        body.resume();
-        await finished(body).catch(() => undefined);
-      }
+
+  /** Appends the next chunk of the body to `text`; false at its end. */
+  async function more(): Promise<boolean> {
+    if (done) return false;
+    const next = await chunks.next();
+    if (next.done) {
+      done = true;
+      text = text.slice(pos) + decoder.end();
+      pos = 0;
+      digest = hash.digest('hex');
+      return false;
     }
-    digest = hash.digest('hex');
+    hash.update(next.value);
+    let chunk = decoder.write(next.value);
+    if (!started) {
+      started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    }
+    text = text.slice(pos) + chunk;
+    pos = 0;
+    return true;
   }
+
+  /** The next record (or null at the end of the rows, or after a problem, which it records). */
+  async function next(): Promise<{ row: number; start: number; fields: number[]; end: number } | null> {
+    if (problems.length) return null;
+    for (;;) {
+      const scan = scanRecord(text, pos, delimiterCode, done);
+      if (scan.kind === 'more') {
+        if (text.length - pos > MAX_ROW) {
+          problems.push({ row: line, column: 'file', code: 'MALFORMED_CSV', message: `the row is longer than ${MAX_ROW} characters` });
+          return null;
+        }
+        await more();
+        continue;
+      }
+      if (scan.kind === 'error') {
+        problems.push({ row: line, column: 'file', code: 'MALFORMED_CSV', message: `${scan.message} (line ${line})` });
+        return null;
+      }
+      if (scan.kind === 'skip') {
+        if (scan.next >= text.length && done) return null;
+        pos = scan.next;
+        line++;
+        continue;
+      }
+      const record = { row: line, start: pos, fields: scan.fields, end: scan.end };
+      pos = scan.next;
+      line += 1 + scan.lines;
+      return record;
+    }
+  }
+
+  const field = (fields: number[], f: number): string => {
+    const [s, e, quoted] = [fields[3 * f], fields[3 * f + 1], fields[3 * f + 2]];
+    return quoted ? text.slice(s + 1, e - 1).replace(/""/g, '"') : text.slice(s, e);
+  };
+
+  async function drain(): Promise<void> {
+    while (await more()) text = '';
+  }
+
   return {
-    rows: rows(),
+    async open() {
+      const header = await next();
+      if (!header) {
+        if (!problems.length) problems.push({ row: 1, column: 'file', code: 'MISSING_COLUMN', message: 'the file is empty: it needs the header line of the export' });
+        await drain();
+        return null;
+      }
+      width = header.fields.length / 3;
+      const fields: RawLayout['fields'] = {};
+      for (let f = 0; f < width; f++) {
+        const column = HEADERS[format][field(header.fields, f).trim().toLowerCase()];
+        if (column && column !== 'file' && fields[column] === undefined) fields[column] = f + 1;
+      }
+      const missing = REQUIRED.filter((c) => fields[c as keyof typeof fields] === undefined);
+      if (missing.length) {
+        const names = missing.map((c) => CSV_HEADERS[format].find((h) => HEADERS[format][h.toLowerCase()] === c) ?? c);
+        problems.push({ row: header.row, column: missing[0], code: 'MISSING_COLUMN', message: `the header lacks ${names.join(', ')} (expected the export's header: ${CSV_HEADERS[format].join(delimiter)})` });
+      } else if (width > MAX_COLUMNS) {
+        problems.push({ row: header.row, column: 'file', code: 'MALFORMED_CSV', message: `the header has ${width} columns; at most ${MAX_COLUMNS}` });
+      }
+      if (problems.length) {
+        await drain();
+        return null;
+      }
+      return { width, fields, countsGiven: String(fields.numerator !== undefined || fields.denominator !== undefined), german: format === 'de' };
+    },
+    copy: {
+      delimiter,
+      stream: () => {
+        const empty = delimiter.repeat(width);
+        return Readable.from(
+          (async function* () {
+            let out = '';
+            for (let record = await next(); record; record = await next()) {
+              out += record.fields.length / 3 === width
+                ? `${record.row}${delimiter}${delimiter}${text.slice(record.start, record.end)}\n`
+                : `${record.row}${delimiter}${record.fields.length / 3}${empty}\n`;
+              if (out.length >= 1 << 16) {
+                yield out;
+                out = '';
+              }
+            }
+            if (out) yield out;
+            await drain();
+          })(),
+          { objectMode: false },
+        );
+      },
+    },
+    async *batches() {
+      let batch: RawRecord[] = [];
+      for (let record = await next(); record; record = await next()) {
+        const n = record.fields.length / 3;
+        batch.push(n === width ? { row: record.row, width: null, fields: Array.from({ length: n }, (_, f) => field(record.fields, f)) } : { row: record.row, width: n, fields: [] });
+        if (batch.length === BATCH) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length) yield batch;
+      await drain();
+    },
+    drain,
     problems,
     hash: () => {
       if (digest === undefined) throw new Error('the upload has not been read to its end');
       return digest;
     },
   };
-}
-
-function emptyRaw(row: number): RawRow {
-  return { row, indicator: '', region: '', period: '2000', dimension: '', code: '', value: '0' };
 }

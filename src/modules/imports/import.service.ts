@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { requireRole } from '../../access/permissions';
 import { lockIndicators, recomputeSuppression } from '../../access/suppression.service';
 import { Role, type Member } from '../../access/viewer';
@@ -7,13 +6,12 @@ import type { RequestContext } from '../../graphql/context';
 import { badInput, conflict } from '../../graphql/errors';
 import { definitionVersionJoin } from '../indicators/indicator.service';
 import { ReleaseService } from '../releases/release.service';
-import { COLUMN_NAMES, parseRow, type ImportFormat, type RowColumn, type RowError, type StagedRow } from './import-row';
+import type { RawRecord, RawSource } from './csv-source';
+import { COLUMN_NAMES, parseRowsSql, type ImportFormat, type RawLayout, type RowColumn, type RowError } from './import-row';
 import { ImportReport, ImportStatus, type ImportRowError, type ImportRowInput } from './import.types';
 
 /** Most row errors a report lists (`errorCount` has them all). */
 export const MAX_REPORTED_ERRORS = 1000;
-/** Rows per INSERT when staging without COPY (the embedded database). */
-const INSERT_BATCH = 5000;
 /** Namespace of the advisory locks on idempotency keys (the indicators' locks use another). */
 const KEY_LOCK_NAMESPACE = 0x696d7074; // "impt"
 /** How long one statement of an upload may run (README "Uploads"). */
@@ -21,14 +19,9 @@ const UPLOAD_STATEMENT_TIMEOUT = '10min';
 /** Longest idempotency key accepted. */
 const MAX_KEY = 200;
 
-/** An upload to run: its rows (streamed), problems of the file as a whole, and the hash of its payload. */
-export interface ImportSource {
+/** An upload to run: its rows (streamed, as text fields), problems of the file as a whole, and the hash of its payload. */
+export interface ImportSource extends RawSource {
   format: ImportFormat;
-  rows: AsyncIterable<StagedRow>;
-  /** File-level problems (header, CSV syntax); complete once `rows` is consumed. */
-  problems: Array<RowError & { row: number }>;
-  /** Hash of the payload (with the options that change its meaning); available once `rows` is consumed. */
-  hash(): string;
 }
 
 export interface ImportOptions {
@@ -36,50 +29,41 @@ export interface ImportOptions {
   release: boolean;
   releaseReason?: string | null;
   idempotencyKey?: string | null;
-  /** Called with the number of rows staged so far (progress logging). */
-  onProgress?: (rows: number) => void;
 }
 
-/** The staging table's columns, in the order of COPY and of the INSERT's arrays. */
-const STAGE_COLUMNS: Array<[name: string, type: string, get: (r: StagedRow) => unknown]> = [
-  ['row_no', 'integer', (r) => r.row],
-  ['indicator_code', 'text', (r) => r.indicator],
-  ['region_code', 'text', (r) => r.region],
-  ['period', 'text', (r) => r.period],
-  ['period_start', 'date', (r) => r.periodStart],
-  ['period_end', 'date', (r) => r.periodEnd],
-  ['period_type', 'text', (r) => r.periodType],
-  ['breakdown_dimension', 'text', (r) => r.dimension],
-  ['breakdown_code', 'text', (r) => r.code],
-  ['value', 'double precision', (r) => r.value],
-  ['numerator', 'double precision', (r) => r.numerator],
-  ['denominator', 'double precision', (r) => r.denominator],
-  ['counts_given', 'boolean', (r) => r.countsGiven],
-  ['status', 'text', (r) => r.status],
-  ['status_from_symbol', 'text', (r) => r.statusFromSymbol],
-  ['symbol', 'text', (r) => r.symbol],
-  ['version', 'integer', (r) => r.version],
-  ['rounded', 'boolean', (r) => r.rounded],
-  ['error_code', 'text', (r) => r.error?.code ?? null],
-  ['error_column', 'text', (r) => r.error?.column ?? null],
-  ['error_message', 'text', (r) => r.error?.message ?? null],
+/** The staging table's columns: what parseRowsSql makes of the raw fields. */
+const STAGE_COLUMNS: Array<[name: string, type: string]> = [
+  ['row_no', 'integer'],
+  ['indicator_code', 'text'],
+  ['region_code', 'text'],
+  ['period', 'text'],
+  ['period_start', 'date'],
+  ['period_end', 'date'],
+  ['period_type', 'text'],
+  ['breakdown_dimension', 'text'],
+  ['breakdown_code', 'text'],
+  ['value', 'double precision'],
+  ['numerator', 'double precision'],
+  ['denominator', 'double precision'],
+  ['counts_given', 'boolean'],
+  ['status', 'text'],
+  ['status_from_symbol', 'text'],
+  ['symbol', 'text'],
+  ['version', 'integer'],
+  ['rounded', 'boolean'],
+  ['error_code', 'text'],
+  ['error_column', 'text'],
+  ['error_message', 'text'],
 ];
-
-/** COPY text format: `\N` for null, backslash escapes for the characters that delimit. */
-function copyField(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = String(v);
-  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
-}
 
 /**
  * The one upload pipeline (issue 5; README "Uploads"), behind `importObservations`, `POST /import`
  * and the CLI. In the request's transaction, as the request role under row-level security:
  *
- * 1. Stage: the rows stream into a temporary table — COPY on a server, batched
- *    `INSERT … SELECT unnest(…)` on the embedded database — with their row-local parse (period,
- *    numbers, symbol; src/modules/imports/import-row.ts). Memory holds one batch, whatever the size.
+ * 1. Stage: the rows stream as text fields into a temporary table — a CSV body straight into
+ *    COPY on a server, batched `INSERT … SELECT unnest(…)` otherwise — and one statement parses
+ *    them (period, numbers, symbol; src/modules/imports/import-row.ts). Memory holds one chunk
+ *    or batch, whatever the size.
  * 2. Idempotency: with a key, a committed upload of the same uploader with that key answers with
  *    its stored report (same payload hash) or CONFLICT (another payload). The key's advisory lock
  *    makes a concurrent twin wait and then replay.
@@ -104,7 +88,7 @@ export const ImportService = {
     if (key !== null) {
       const stored = await storedReport(ctx, member, key);
       if (stored) {
-        for await (const _row of source.rows) void _row;
+        await source.drain();
         return replay(stored, payloadHash(source, options));
       }
     }
@@ -118,7 +102,7 @@ export const ImportService = {
       `CREATE TEMP TABLE import_stage (${STAGE_COLUMNS.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DROP;
        CREATE TEMP TABLE import_error (row_no integer NOT NULL, seq smallint NOT NULL, column_name text, code text NOT NULL, message text NOT NULL) ON COMMIT DROP`,
     );
-    const rows = await stage(ctx, source, options.onProgress);
+    const rows = await stage(ctx, source);
 
     if (key !== null) {
       // Concurrent requests with one key: the second waits here until the first has committed
@@ -214,42 +198,23 @@ function rowError(format: ImportFormat, row: number, column: RowColumn | null, c
   return { row, column: column === null || column === 'file' ? null : COLUMN_NAMES[format][column], code: code as ImportRowError['code'], message };
 }
 
-/** Streams the rows into `import_stage`; returns how many. */
-async function stage(ctx: RequestContext, source: ImportSource, onProgress?: (rows: number) => void): Promise<number> {
+/** Streams the rows into `import_raw` and parses them into `import_stage`; returns how many. */
+async function stage(ctx: RequestContext, source: ImportSource): Promise<number> {
+  const layout = await source.open();
+  if (!layout) return 0;
+  const fields = Array.from({ length: layout.width }, (_, f) => `c${f + 1}`);
+  await ctx.query(`CREATE TEMP TABLE import_raw (row_no integer NOT NULL, width integer, ${fields.map((c) => `${c} text`).join(', ')}) ON COMMIT DROP`);
   let count = 0;
-  const columns = STAGE_COLUMNS.map(([n]) => n).join(', ');
-  if (ctx.config.stageWithCopy) {
-    async function* lines(): AsyncGenerator<string> {
-      let chunk = '';
-      let inChunk = 0;
-      for await (const row of source.rows) {
-        chunk += STAGE_COLUMNS.map(([, , get]) => copyField(get(row))).join('\t') + '\n';
-        count++;
-        if (++inChunk === 1000) {
-          yield chunk;
-          onProgress?.(count);
-          [chunk, inChunk] = ['', 0];
-        }
-      }
-      if (chunk) yield chunk;
+  if (ctx.config.stageWithCopy && source.copy) {
+    count = await ctx.tx.copyFrom(`COPY import_raw FROM STDIN (FORMAT csv, DELIMITER '${source.copy.delimiter}')`, source.copy.stream());
+  } else {
+    const sql = `INSERT INTO import_raw SELECT * FROM unnest($1::int[], $2::int[], ${fields.map((_, f) => `$${f + 3}::text[]`).join(', ')})`;
+    for await (const batch of source.batches()) {
+      await ctx.query(sql, [batch.map((r) => r.row), batch.map((r) => r.width), ...fields.map((_, f) => batch.map((r: RawRecord) => r.fields[f] ?? null))]);
+      count += batch.length;
     }
-    await ctx.tx.copyFrom(`COPY import_stage (${columns}) FROM STDIN`, Readable.from(lines(), { objectMode: false }));
-    return count;
   }
-  const sql = `INSERT INTO import_stage (${columns}) SELECT * FROM unnest(${STAGE_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})`;
-  let batch: StagedRow[] = [];
-  const flush = async () => {
-    if (!batch.length) return;
-    await ctx.query(sql, STAGE_COLUMNS.map(([, , get]) => batch.map(get)));
-    batch = [];
-    onProgress?.(count);
-  };
-  for await (const row of source.rows) {
-    batch.push(row);
-    count++;
-    if (batch.length === INSERT_BATCH) await flush();
-  }
-  await flush();
+  if (!source.problems.length) await ctx.query(parseRowsSql(layout));
   return count;
 }
 
@@ -474,33 +439,31 @@ async function apply(ctx: RequestContext, member: Member, t: Date, release: bool
 /** Most rows of one `importObservations`; larger uploads go through `POST /import` (streamed). */
 export const MAX_GRAPHQL_ROWS = 10_000;
 
-/** The rows of `importObservations` as an upload source (row = 1-based position in `rows`). */
+/** Where the mutation's fields are in `import_raw` (c12: whether the row gives numerator or denominator). */
+const GRAPHQL_LAYOUT: RawLayout = {
+  width: 12,
+  fields: { indicator: 1, region: 2, period: 3, breakdown_dimension: 4, breakdown_code: 5, value: 6, status: 7, symbol: 8, numerator: 9, denominator: 10, version: 11 },
+  countsGiven: `(r.c12 = 't')`,
+  german: false,
+};
+
+/** The rows of `importObservations` as an upload source (row = 1-based position in `rows`); numbers go as JavaScript writes them, which the plain notation reads. */
 export function rowsSource(rows: ImportRowInput[]): ImportSource {
+  const text = (v: number | string | null | undefined) => (v === null || v === undefined ? null : String(v));
   return {
     format: 'graphql',
     problems: [],
-    rows: (async function* () {
+    open: async () => GRAPHQL_LAYOUT,
+    async *batches() {
       if (rows.length > MAX_GRAPHQL_ROWS) throw badInput(`at most ${MAX_GRAPHQL_ROWS} rows per importObservations; upload larger files with POST /import`, { argument: 'input.rows' });
-      for (const [i, r] of rows.entries()) {
-        yield parseRow(
-          {
-            row: i + 1,
-            indicator: r.indicator,
-            region: r.region,
-            period: r.period,
-            dimension: r.breakdownDimension ?? '',
-            code: r.breakdownCode ?? '',
-            value: r.value ?? null,
-            status: r.status,
-            symbol: r.symbol ?? '',
-            numerator: r.numerator,
-            denominator: r.denominator,
-            version: r.version,
-          },
-          false,
-        );
-      }
-    })(),
+      yield rows.map((r, i) => ({
+        row: i + 1,
+        width: null,
+        fields: [r.indicator, r.region, r.period, r.breakdownDimension ?? '', r.breakdownCode ?? '', text(r.value), text(r.status), r.symbol ?? '', text(r.numerator), text(r.denominator), text(r.version),
+          r.numerator !== undefined || r.denominator !== undefined ? 't' : 'f'],
+      }));
+    },
+    drain: async () => undefined,
     hash: () => createHash('sha256').update(JSON.stringify(rows)).digest('hex'),
   };
 }
