@@ -134,6 +134,25 @@ describe('validation: every code, and nothing written', () => {
     await expectRejected(plainCsv([good]) + `${KITA},"15084015,2027\n`, 'MALFORMED_CSV', { row: 3, column: null });
   });
 
+  it('MALFORMED_CSV as the CSV is read as it streams: a stray quote, a NUL character, too many columns, a row too long (with its line)', async () => {
+    // Lines before the bad one that are no rows still count: a comment, a blank line, a field with a line break.
+    const lead = plainCsv([good]) + `# a comment\n\n${KITA},15084015,2027,,_T,"1\n2",A,,places\n`;
+    await expectRejected(lead + `${KITA},150"84015,2028,,_T,12,A,,places\n`, 'MALFORMED_CSV', { row: 7, column: null });
+    await expectRejected(lead + `${KITA},"15084015"x,2028,,_T,12,A,,places\n`, 'MALFORMED_CSV', { row: 7, column: null });
+    await expectRejected(lead + `${KITA},15084015,2028,,_T,1\u00002,A,,places\n`, 'MALFORMED_CSV', { row: 7, column: null });
+    await expectRejected(plainCsv([good]).replace('unit', `unit${',x'.repeat(1000)}`), 'MALFORMED_CSV', { row: 1, column: null });
+    await expectRejected(plainCsv([good]) + `${KITA},15084015,2027,,_T,12,A,,"${'x'.repeat((1 << 20) + 10)}"\n`, 'MALFORMED_CSV', { row: 3, column: null });
+  });
+
+  it('reads what RFC 4180 allows: CRLF, quoted fields with the delimiter, quotes and line breaks, a BOM, comment and blank lines; row numbers are lines', async () => {
+    const csv = '\uFEFF' + plainCsv([good]).replace(/\n/g, '\r\n') + `#,a comment, with "quotes\r\n\r\n"${KITA}",15084015,2027,,_T,"12",A,,"places, ""many""\r\nof them"\r\n${KITA},15084015,2028,,_T,-5,A,,places\r\n`;
+    const body = await expectRejected(csv, 'VALUE_OUT_OF_RANGE', { row: 7, column: 'value' });
+    expect(body.rows).toBe(3);
+    expect(body.errorCount).toBe(1);
+    const dry = await upload(t, csv.replace(',-5,', ',5,'), { as: 'burgenlandkreis-editor', dryRun: true });
+    expect(dry.body).toMatchObject({ status: 'DRY_RUN', rows: 3, inserted: 3, errorCount: 0 });
+  });
+
   it('the mutation reports with its field names and row positions, and writes nothing', async () => {
     const before = await dataSnapshot(t);
     const res = await t.gql(IMPORT, { input: { rows: [{ indicator: KITA, region: '15084015', period: '2026', value: 5 }, { indicator: KITA, region: '15084015', period: '2026', breakdownCode: 'F', breakdownDimension: 'SEX', value: 5 }] } }, 'burgenlandkreis-editor');

@@ -210,6 +210,10 @@ export function csvSource(body: Readable, format: CsvFormat): RawSource {
         line++;
         continue;
       }
+      if (scan.end - pos > MAX_ROW) {
+        problems.push({ row: line, column: 'file', code: 'MALFORMED_CSV', message: `the row is longer than ${MAX_ROW} characters` });
+        return null;
+      }
       const record = { row: line, start: pos, fields: scan.fields, end: scan.end };
       pos = scan.next;
       line += 1 + scan.lines;
