@@ -93,7 +93,7 @@ async function main(): Promise<number> {
         // Off: no cost plugin, and the document guard passes everything on (Apollo's parser keeps its token limit).
         (limits as { queryLimits: typeof limits.queryLimits }).queryLimits = v.queryLimits ? original : () => ({ plugin: {} });
         DocumentGuard.prototype.middleware = v.queryLimits ? guarding : () => (_req, _res, next) => next();
-        const hub = await createHub({ db: database.db, log: v.log, config, auth, operations: v.operations });
+        const hub = await createHub({ db: database.db, publicPool: database.publicPool, log: v.log, config, auth, operations: v.operations });
         hubs.push(hub);
         variantUrls.push(`http://127.0.0.1:${await hub.listen(0, '127.0.0.1')}/graphql`);
       }

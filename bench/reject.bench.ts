@@ -93,7 +93,7 @@ async function main(): Promise<number> {
   let hub: Awaited<ReturnType<typeof createHub>> | undefined;
   try {
     const { auth } = await createAuthentication({ oidc: undefined, demoMode: false, dataDir: tmp, db: database.db, log: silentLogger });
-    hub = await createHub({ db: database.db, log: silentLogger, config, auth });
+    hub = await createHub({ db: database.db, publicPool: database.publicPool, log: silentLogger, config, auth });
     const url = `http://127.0.0.1:${await hub.listen(0, '127.0.0.1')}/graphql`;
 
     // Each case answers as expected, and a refusal sends nothing to the database.

@@ -280,7 +280,7 @@ async function run(iterations: number, config: Config): Promise<number> {
     raw = await startRawServer(pool);
     noRules = await startNoRulesServer(database.db, config);
     const { auth, demo } = await createAuthentication({ oidc: undefined, demoMode: true, dataDir: keyDir, db: database.db, log: silentLogger });
-    hub = await createHub({ db: database.db, log: silentLogger, config, auth, demo });
+    hub = await createHub({ db: database.db, publicPool: database.publicPool, log: silentLogger, config, auth, demo });
     const graphqlUrl = `http://127.0.0.1:${await hub.listen(0, '127.0.0.1')}/graphql`;
     const analyst = { authorization: `Bearer ${await demo!.sign(DEMO_IDENTITIES.find((i) => i.name === ANALYST)!)}` };
 

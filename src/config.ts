@@ -18,6 +18,11 @@ export interface Config {
   logLevel: LogLevel;
   /** Largest number of codes one list argument may carry (`QUERY_MAX_CODES`, default 500). */
   maxCodesPerList: number;
+  /**
+   * Connections of each pool on a PostgreSQL server (`DATABASE_POOL_SIZE`, default 10): the request
+   * pool (members, migrations aside) and the public's pool; each opens connections only as needed.
+   */
+  poolSize: number;
   /** Seconds to wait for a database connection before giving up (`DATABASE_CONNECT_TIMEOUT`, default 10). */
   connectTimeoutSeconds: number;
   /** Seconds a statement may run before Postgres cancels it (`DATABASE_STATEMENT_TIMEOUT`, default 30; 0 = none). PGlite ignores it. */
@@ -149,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || './.data'),
     logLevel,
     maxCodesPerList: integer(env, 'QUERY_MAX_CODES', 500, 100, 100_000),
+    poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1_000),
     connectTimeoutSeconds: integer(env, 'DATABASE_CONNECT_TIMEOUT', 10, 1, 300),
     statementTimeoutSeconds: integer(env, 'DATABASE_STATEMENT_TIMEOUT', 30, 0, 86_400),
     idleInTransactionTimeoutSeconds: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT', 60, 0, 86_400),

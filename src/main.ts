@@ -31,7 +31,7 @@ async function main() {
     if (seeded.seeded) log.info('demo data loaded', { observations: seeded.observations });
   }
   const { auth, demo } = await createAuthentication({ ...config, db: database.db, log });
-  const hub = await createHub({ db: database.db, log, config, auth, demo, operations: { ...config, observe: true, redisKeyPrefix: 'kobi:rl' } });
+  const hub = await createHub({ db: database.db, publicPool: database.publicPool, log, config, auth, demo, operations: { ...config, observe: true, redisKeyPrefix: 'kobi:rl' } });
   const port = await hub.listen(config.port);
   log.info(`KoBi Data Hub listening on http://localhost:${port}/graphql — GraphiQL at http://localhost:${port}/graphiql`, {
     database: database.embedded ? 'embedded' : 'server',

@@ -96,7 +96,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   app.set('trust proxy', ops.trustProxy); // who may tell the client's IP in X-Forwarded-For (TRUST_PROXY)
   const httpServer = http.createServer(app);
   const formatError = createErrorFormatter(deps.log, { hideSuggestions: deps.config.hideSuggestions });
-  const metrics = ops.observe ? new HubMetrics(deps.db) : undefined;
+  const metrics = ops.observe ? new HubMetrics(deps.db, deps.publicPool) : undefined;
   const rateLimits = await RateLimits.create(ops, deps.log);
   let draining = false;
   const schema = hubSchema();
@@ -182,10 +182,19 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
         res.status(503).json({ status: 'migrations pending' });
         return;
       }
-      res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'database unreachable' });
+      return;
     }
+    try {
+      // A connection of the public's pool, checked as the public's requests check theirs.
+      await deps.publicPool?.check();
+    } catch (err) {
+      const refused = (err as Error).name === 'PublicConnectionRefused';
+      res.status(503).json({ status: refused ? 'public connections refused' : 'database unreachable' });
+      return;
+    }
+    res.json({ status: 'ready' });
   });
   if (rateLimits) app.use(rateLimits.middleware(deps.auth)); // everything below: README "Rate limits"
   app.get('/graphiql', graphiqlHandler(deps.demo));

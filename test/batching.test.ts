@@ -5,6 +5,9 @@ import { startTestHub, type TestHub } from './support/hub';
 let t: TestHub;
 beforeAll(async () => {
   t = await startTestHub();
+  // In the server pass the public's pool checks each new connection once, with a statement of its
+  // own (src/db/public-pool.ts): one request first, so that the counts below are a request's own.
+  await t.data('{ indicators(first: 1) { totalCount } }');
 });
 afterAll(async () => {
   await t?.close();
@@ -15,19 +18,22 @@ const DATA_STATEMENT = /^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b/i;
 /**
  * Runs one GraphQL request and counts the data statements that reach Postgres, at the driver
  * (node-postgres' Client.query), not in an ORM logger: whatever path a query takes, it is seen.
+ * `roundTrips` counts every message, `BEGIN`, `SET LOCAL ROLE` and `COMMIT` included.
  */
-async function countStatements(query: string, variables?: Record<string, unknown>) {
+async function countStatements(query: string, variables?: Record<string, unknown>, as?: string) {
   const original = pg.Client.prototype.query;
   const seen: string[] = [];
+  const all: string[] = [];
   pg.Client.prototype.query = function (this: pg.Client, ...args: any[]) {
     const text = typeof args[0] === 'string' ? args[0] : args[0]?.text;
+    if (typeof text === 'string') all.push(text);
     if (typeof text === 'string' && DATA_STATEMENT.test(text)) seen.push(text);
     return (original as any).apply(this, args);
   } as any;
   try {
-    const res = await t.gql(query, variables);
+    const res = await t.gql(query, variables, as);
     expect(res.body.errors).toBeUndefined();
-    return { data: res.body.data, statements: seen.length, texts: seen };
+    return { data: res.body.data, statements: seen.length, texts: seen, roundTrips: all.length, all };
   } finally {
     pg.Client.prototype.query = original;
   }
@@ -76,5 +82,21 @@ describe('batched loading', () => {
     const one = await countStatements(q, { regions: ['15'] });
     const many = await countStatements(q, { regions: ['15', '15001', '15002', '15003', '15084'] });
     expect(many.statements).toBe(one.statements);
+  });
+
+  it("a public series request takes 2 round trips on a server (the public's pool, autocommit), 4 in a transaction; a member's keeps its transaction", async () => {
+    const q = `query($codes: [String!]!) { series(indicatorCodes: $codes, regionCodes: ["15083", "15"]) { periods values } }`;
+    const anonymous = await countStatements(q, { codes: FIVE });
+    expect(anonymous.data.series.length).toBeGreaterThan(0);
+    expect(anonymous.statements).toBe(2); // the reference lookup, the cells
+    if (t.database.mode === 'server') {
+      expect(anonymous.roundTrips).toBe(2);
+      expect(anonymous.all.some((text) => /BEGIN|COMMIT|ROLE/i.test(text))).toBe(false);
+    } else {
+      expect(anonymous.roundTrips).toBe(4); // BEGIN; SET LOCAL ROLE …, the two statements, COMMIT
+    }
+    const member = await countStatements(q, { codes: FIVE }, 'boerde-viewer');
+    expect(member.all[0]).toBe('BEGIN');
+    expect(member.all.at(-1)).toBe('COMMIT');
   });
 });

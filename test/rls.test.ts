@@ -1,7 +1,16 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthentication } from '../src/access/auth';
 import { Role, type Credentials } from '../src/access/viewer';
+import { loadConfig } from '../src/config';
+import { isDatabaseUnavailable } from '../src/db/faults';
+import { openDatabase } from '../src/db/open';
+import { PublicPool } from '../src/db/public-pool';
 import { createContext, type RequestContext } from '../src/graphql/context';
 import { silentLogger } from '../src/logger';
+import { createHub } from '../src/server';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { TEST_SETTINGS } from './support/hub';
 import { insertCell, insertIndicator, orgId } from './support/scenario';
@@ -10,7 +19,9 @@ import { insertCell, insertIndicator, orgId } from './support/scenario';
  * The second lock (DESIGN §4, issue 3 item 7): whatever a service forgets to filter, the request's
  * own connection — role kobi_app, `kobi.org_id` set, inside its transaction — shows a draft or
  * an embargoed cell only to its owner. These tests bypass every service and send raw SQL through
- * `ctx.query`.
+ * `ctx.query`. In the server pass the public's requests run on the public's pool (autocommit, the
+ * connection itself kobi_app with no organization), as in the hub; in the embedded pass in a
+ * transaction like a member's.
  */
 
 let database: TestDatabase;
@@ -42,8 +53,8 @@ afterAll(async () => {
 });
 
 /** Runs `fn` in a request context of `credentials` (null: the public) and always ends its transaction. */
-async function inRequest<T>(credentials: Credentials | null, fn: (ctx: RequestContext) => Promise<T>, commit = false): Promise<T> {
-  const ctx = await createContext({ db: database.db, log: silentLogger, config: TEST_SETTINGS }, credentials);
+async function inRequest<T>(credentials: Credentials | null, fn: (ctx: RequestContext) => Promise<T>, commit = false, publicPool = database.publicPool): Promise<T> {
+  const ctx = await createContext({ db: database.db, publicPool, log: silentLogger, config: TEST_SETTINGS }, credentials);
   try {
     return await fn(ctx);
   } finally {
@@ -130,5 +141,91 @@ describe('row-level security on the request connection', () => {
     expect(fresh.org ?? '').toBe('');
     const [drafts] = await database.db.query(`SELECT count(DISTINCT owner_org_id)::int AS n FROM observation WHERE release_state = 'DRAFT'`);
     expect(drafts.n).toBeGreaterThanOrEqual(3); // the owner sees everything again
+  });
+});
+
+describe("the public's connection", () => {
+  it('runs every statement of a public request as kobi_app with no organization; in the server pass read-only, in autocommit', async () => {
+    const rows = await inRequest(null, async (ctx) => [
+      ...(await ctx.query(`SELECT current_user AS role, current_setting('kobi.org_id', true) AS org, current_setting('transaction_read_only') AS ro, pg_backend_pid() AS pid`)),
+      ...(await ctx.query(`SELECT current_user AS role, current_setting('kobi.org_id', true) AS org, current_setting('transaction_read_only') AS ro, pg_backend_pid() AS pid`)),
+    ]);
+    for (const r of rows) {
+      expect(r.role).toBe('kobi_app');
+      expect(r.org ?? '').toBe('');
+    }
+    expect(rows[1].pid).toBe(rows[0].pid); // one connection per request, whichever pool
+    if (database.mode === 'server') {
+      expect(rows.map((r) => r.ro)).toEqual(['on', 'on']);
+      // The public's pool, not the request pool: its connection is kobi_app outside any transaction too.
+      const [app] = await database.db.query(`SELECT usename, application_name FROM pg_stat_activity WHERE pid = $1`, [rows[0].pid]);
+      expect(app.application_name).toBe('kobi-data-hub (public)');
+    }
+  });
+
+  it('a draft or an embargoed cell stays invisible to the public, a write fails', async () => {
+    const ids = Object.values(cells);
+    const seen = await inRequest(null, (ctx) => ctx.query(`SELECT id FROM observation WHERE id = ANY($1) ORDER BY id`, [ids]));
+    expect(seen.map((r: { id: number }) => r.id)).toEqual([cells.halleReleased]);
+    const write = inRequest(null, (ctx) => ctx.query(`UPDATE observation SET value = 0 WHERE id = $1 RETURNING id`, [cells.halleReleased]), true);
+    if (database.mode === 'server') {
+      await expect(write).rejects.toMatchObject({ code: '25006' }); // read-only transaction
+    } else {
+      expect(await write).toEqual([]); // the lock: kobi_app with no organization updates no row
+    }
+    const [{ value }] = await database.db.query(`SELECT value FROM observation WHERE id = $1`, [cells.halleReleased]);
+    expect(value).toBe(41.5);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)("the public's pool refuses a connection that is not the public's (server pass)", () => {
+  /** The URL's own start-up options put an organization into every connection. */
+  const withOrg = () => {
+    const u = new URL(database.url);
+    u.searchParams.set('options', `-c kobi.org_id=${halle}`);
+    return u.toString();
+  };
+
+  it('a public request on such a connection fails as SERVICE_UNAVAILABLE before any statement runs', async () => {
+    const bad = new PublicPool({ url: withOrg(), connectTimeoutSeconds: 10 });
+    try {
+      await expect(bad.check()).rejects.toThrow(/kobi.org_id/);
+      const err = await inRequest(null, (ctx) => ctx.query(`SELECT id FROM observation WHERE id = $1`, [cells.halleDraft]), false, bad).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as Error).name).toBe('PublicConnectionRefused');
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      expect(bad.figures.totalCount).toBe(0); // closed, not kept for the next request
+    } finally {
+      await bad.end();
+    }
+  });
+
+  it('the hub answers the public SERVICE_UNAVAILABLE (HTTP 503) and /readyz 503; it does not start so', async () => {
+    const bad = new PublicPool({ url: withOrg(), connectTimeoutSeconds: 10 });
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobi-rls-'));
+    const { auth } = await createAuthentication({ demoMode: false, dataDir, db: database.db, log: silentLogger });
+    const hub = await createHub({ db: database.db, publicPool: bad, log: silentLogger, config: TEST_SETTINGS, auth });
+    try {
+      const base = `http://127.0.0.1:${await hub.listen(0, '127.0.0.1')}`;
+      const res = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ series(indicatorCodes: ["RLS1"], regionCodes: ["15002"]) { periods values } }' }),
+      });
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body.errors.map((e: any) => e.extensions.code)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(body.data?.series ?? null).toBeNull();
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'public connections refused' });
+    } finally {
+      await hub.close();
+      await bad.end();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+    await expect(openDatabase(loadConfig({ DATABASE_URL: withOrg() }), silentLogger)).rejects.toThrow(/cannot use the database.*kobi\.org_id/);
   });
 });

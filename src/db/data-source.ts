@@ -13,7 +13,7 @@ export interface DataSourceOptions {
   url: string;
   /** Give up connecting after this many seconds (node-postgres waits forever by default). */
   connectTimeoutSeconds: number;
-  /** Pool size (default 10). */
+  /** Pool size (default DEFAULT_POOL_SIZE; DATABASE_POOL_SIZE). */
   poolSize?: number;
   /** Postgres cancels a statement after this many seconds (`statement_timeout`; unset or 0: never). */
   statementTimeoutSeconds?: number;
@@ -38,6 +38,28 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** Connections per pool when DATABASE_POOL_SIZE is not set. */
+export const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * The node-postgres settings every pooled connection of the hub gets, in both pools (the
+ * request pool here and the public pool of src/db/public-pool.ts).
+ */
+export function connectionSettings(opts: DataSourceOptions) {
+  return {
+    connectionTimeoutMillis: opts.connectTimeoutSeconds * 1000,
+    idleTimeoutMillis: 30_000,
+    // Sent as session settings in the start-up message: every connection has them, with no
+    // extra round trip. A checked-out connection that fails is released and discarded by the
+    // error listener on it: TypeORM's (PostgresQueryRunner.connect) in the request pool, the
+    // public session's in the public pool.
+    ...(opts.statementTimeoutSeconds ? { statement_timeout: opts.statementTimeoutSeconds * 1000 } : {}),
+    ...(opts.idleInTransactionTimeoutSeconds ? { idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutSeconds * 1000 } : {}),
+    // Notices a peer that vanished without closing the connection (a cut network) sooner.
+    keepAlive: true,
+  };
+}
+
 /** A TypeORM data source over node-postgres. Never `synchronize`: the schema comes from migrations. */
 export function createDataSource(opts: DataSourceOptions): DataSource {
   return new DataSource({
@@ -50,19 +72,9 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     migrationsRun: false,
     logging: false,
     applicationName: 'kobi-data-hub',
-    poolSize: opts.poolSize ?? 10,
+    poolSize: opts.poolSize ?? DEFAULT_POOL_SIZE,
     poolErrorHandler: opts.onIdleConnectionError ?? (() => undefined),
-    extra: {
-      connectionTimeoutMillis: opts.connectTimeoutSeconds * 1000,
-      idleTimeoutMillis: 30_000,
-      // Sent as session settings in the start-up message: every connection has them, with no
-      // extra round trip. A checked-out connection that fails is released and discarded by
-      // TypeORM's own error listener on it (PostgresQueryRunner.connect).
-      ...(opts.statementTimeoutSeconds ? { statement_timeout: opts.statementTimeoutSeconds * 1000 } : {}),
-      ...(opts.idleInTransactionTimeoutSeconds ? { idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutSeconds * 1000 } : {}),
-      // Notices a peer that vanished without closing the connection (a cut network) sooner.
-      keepAlive: true,
-    },
+    extra: connectionSettings(opts),
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * Database faults that mean "the database cannot serve now", as opposed to a wrong request or a
- * bug: the server is down or restarting, the connection broke, or a statement ran out of time.
+ * bug: the server is down or restarting, the connection broke, a statement ran out of time, or a
+ * public connection is refused because it would not run as the public (src/db/public-pool.ts).
  * Requests that hit one answer SERVICE_UNAVAILABLE (HTTP 503) so that clients and load balancers
  * retry later, rather than INTERNAL_SERVER_ERROR.
  */
@@ -17,8 +18,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; name?: unknown; driverError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
     const code = typeof e.code === 'string' ? e.code : undefined;
     if (code && (SQLSTATES.has(code) || code.startsWith('08') || SOCKET_ERRORS.has(code))) return true;
-    // TypeORM refuses a query runner whose connection its error listener already discarded.
-    if (e.name === 'QueryRunnerAlreadyReleasedError') return true;
+    // TypeORM refuses a query runner whose connection its error listener already discarded; the
+    // public pool refuses a connection that would not run as the public (src/db/public-pool.ts).
+    if (e.name === 'QueryRunnerAlreadyReleasedError' || e.name === 'PublicConnectionRefused') return true;
     if (typeof e.message === 'string' && MESSAGES.test(e.message)) return true;
     e = (e.driverError ?? e.cause) as typeof e;
   }

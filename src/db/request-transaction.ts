@@ -5,25 +5,38 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { isDatabaseUnavailable } from './faults';
 import { APP_ROLE } from './migrations/1764100000000-access';
+import type { PublicPool } from './public-pool';
 
 /**
- * The database side of one request: every statement of the request runs on one connection, in
- * one transaction, as the non-owner role APP_ROLE with the viewer's organization in
- * `kobi.org_id` (DESIGN §4). Row-level security then holds even if a service forgot a filter.
- * Both settings are transaction-local (`SET LOCAL`, `set_config(…, true)`), so they are gone
- * when the connection returns to the pool.
+ * The database side of one request: every statement of the request runs on one connection as the
+ * non-owner role APP_ROLE with the viewer's organization in `kobi.org_id`, none for the public
+ * (DESIGN §4). Row-level security then holds even if a service forgot a filter.
  *
- * The transaction starts at the first statement (or eagerly, for a member, to resolve the
- * organization) and ends in `finish`: commit when the request succeeded, rollback otherwise, so a
- * request never leaves half its writes behind. On the embedded database transactions run one at a
- * time; a request must therefore never use a second connection while it holds this one.
+ * A member's request runs in one transaction on the request pool: both settings are
+ * transaction-local (`SET LOCAL`, `set_config(…, true)`), so they are gone when the connection
+ * returns to the pool. The transaction starts eagerly, to resolve the organization, and ends in
+ * `finish`: commit when the request succeeded, rollback otherwise, so a request never leaves half
+ * its writes behind.
+ *
+ * The public's request, given a PublicPool (a PostgreSQL server), runs on a connection of that
+ * pool, which is APP_ROLE with no organization and read-only for its whole session: its statements
+ * run in autocommit, two round trips fewer than a transaction (`BEGIN; SET LOCAL ROLE`, `COMMIT`).
+ * Each statement reads committed data, as it would inside a READ COMMITTED transaction. Without a
+ * PublicPool (the embedded database, or a caller that gives none) the public gets a transaction
+ * too, opened at its first statement. On the embedded database transactions run one at a time; a
+ * request must therefore never use a second connection while it holds this one.
+ *
+ * The services see one code path either way (`ctx.query`, `ctx.queryArrays`, `ctx.tx`).
  */
 export class RequestTransaction {
-  private runner?: QueryRunner;
-  private opening?: Promise<QueryRunner>;
+  private session?: Session;
+  private opening?: Promise<Session>;
   private finished = false;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly publicPool?: PublicPool,
+  ) {}
 
   /**
    * Opens the transaction for a member of organization `orgCode`; returns the organization, or
@@ -44,9 +57,7 @@ export class RequestTransaction {
    * (node-postgres' own queueing of concurrent queries on a client is deprecated).
    */
   query<T = any>(sql: string, params?: unknown[]): Promise<T> {
-    // Always the rows, whatever the statement: TypeORM's plain form answers an
-    // UPDATE … RETURNING with [rows, rowCount], its structured form gives rows as `records`.
-    return this.enqueue(async (runner) => (await runner.query(sql, params, true)).records as T);
+    return this.enqueue((session) => session.query(sql, params) as Promise<T>);
   }
 
   /**
@@ -56,8 +67,8 @@ export class RequestTransaction {
    * (DESIGN §9), so callers use batched INSERTs there.
    */
   copyFrom(sql: string, source: Readable): Promise<number> {
-    return this.enqueue(async (runner) => {
-      const client = (await runner.connect()) as PoolClient;
+    return this.enqueue(async (session) => {
+      const client = await session.client();
       const sink = client.query(copyFrom(sql));
       await pipeline(source, sink);
       return sink.rowCount;
@@ -70,18 +81,18 @@ export class RequestTransaction {
    * object per row with a property per column is most of the cost of reading it.
    */
   queryArrays(sql: string, params?: unknown[]): Promise<unknown[][]> {
-    return this.enqueue(async (runner) => {
-      const client = (await runner.connect()) as PoolClient;
+    return this.enqueue(async (session) => {
+      const client = await session.client();
       return (await client.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows;
     });
   }
 
-  private enqueue<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  private enqueue<T>(work: (session: Session) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       if (this.finished) throw new Error('the request transaction has already ended');
-      const runner = this.runner ?? (await this.open());
+      const session = this.session ?? (await this.open());
       try {
-        return await work(runner);
+        return await work(session);
       } catch (err) {
         if (isDatabaseUnavailable(err)) this.broken = err as Error;
         throw err;
@@ -97,39 +108,36 @@ export class RequestTransaction {
   /** Set when the connection failed under a statement: it is discarded, not asked to roll back. */
   private broken?: Error;
 
-  /** Ends the request: commit or roll back, and return the connection to the pool. Idempotent. */
+  /** Ends the request: commit or roll back, and return the connection to its pool. Idempotent. */
   async finish(commit: boolean): Promise<void> {
     if (this.finished) return;
     await this.queue; // statements already queued run before the end
     this.finished = true;
-    const runner = this.runner ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
-    if (!runner) return;
+    const session = this.session ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
+    if (!session) return;
     if (this.broken) {
       // A ROLLBACK could wait on a dead peer; closing the connection rolls back on the server.
-      await discard(runner, this.broken);
+      await session.discard(this.broken);
       if (commit) throw this.broken;
       return;
     }
-    try {
-      await runner.query(commit ? 'COMMIT' : 'ROLLBACK'); // COMMIT of a failed transaction rolls back
-    } catch (err) {
-      // The outcome of a COMMIT whose connection broke is unknown to us: the caller must not
-      // acknowledge the request, and the connection must not go back to the pool.
-      if (isDatabaseUnavailable(err)) await discard(runner, err as Error);
-      throw err;
-    } finally {
-      await runner.release(); // a no-op after discard
-    }
+    await session.end(commit);
   }
 
   /**
-   * Begins the transaction and switches to APP_ROLE in as few round trips as the protocol allows
-   * (they are most of the fixed cost of a small request): the public in one simple-protocol
-   * message; a member in two, the organization lookup setting `kobi.org_id` and the role itself.
-   * The transaction is managed here by hand (not with TypeORM's transaction API) for that reason.
+   * Opens the request's session. The public's, given a PublicPool: a checked connection of that
+   * pool, nothing sent. Otherwise a transaction, begun and switched to APP_ROLE in as few round
+   * trips as the protocol allows (they are most of the fixed cost of a small request): the public
+   * in one simple-protocol message; a member in two, the organization lookup setting
+   * `kobi.org_id` and the role itself. The transaction is managed here by hand (not with
+   * TypeORM's transaction API) for that reason.
    */
-  private open(member?: { orgCode: string; subject: string }): Promise<QueryRunner> {
+  private open(member?: { orgCode: string; subject: string }): Promise<Session> {
     this.opening ??= (async () => {
+      if (member === undefined && this.publicPool) {
+        this.session = new AutocommitSession(await this.publicPool.connect());
+        return this.session;
+      }
       const runner = this.db.createQueryRunner();
       try {
         if (member === undefined) {
@@ -145,20 +153,106 @@ export class RequestTransaction {
           if (row) this.org = { id: row.id, kind: row.kind };
         }
       } catch (err) {
-        if (isDatabaseUnavailable(err)) await discard(runner, err as Error);
+        if (isDatabaseUnavailable(err)) await discardRunner(runner, err as Error);
         else await runner.query('ROLLBACK').catch(() => undefined);
         await runner.release();
         throw err;
       }
-      this.runner = runner;
-      return runner;
+      this.session = new TransactionSession(runner);
+      return this.session;
     })();
     return this.opening;
   }
 }
 
+/** The connection of one request, in a transaction or in autocommit: what RequestTransaction needs of it. */
+interface Session {
+  /** Runs one statement; resolves with its rows (RETURNING rows for writes). */
+  query(sql: string, params?: unknown[]): Promise<unknown[]>;
+  /** The node-postgres client under the session, for `rowMode: 'array'` and COPY. */
+  client(): Promise<PoolClient>;
+  /** Ends the session (commit or roll back a transaction) and returns the connection to its pool. */
+  end(commit: boolean): Promise<void>;
+  /** Returns the connection as broken: node-postgres closes it instead of reusing it. */
+  discard(err: Error): Promise<void>;
+}
+
+/** A transaction on the request pool (TypeORM's query runner): a member's, or the public's without a PublicPool. */
+class TransactionSession implements Session {
+  constructor(private readonly runner: QueryRunner) {}
+
+  async query(sql: string, params?: unknown[]): Promise<unknown[]> {
+    // Always the rows, whatever the statement: TypeORM's plain form answers an
+    // UPDATE … RETURNING with [rows, rowCount], its structured form gives rows as `records`.
+    return (await this.runner.query(sql, params, true)).records;
+  }
+
+  async client(): Promise<PoolClient> {
+    return (await this.runner.connect()) as PoolClient;
+  }
+
+  async end(commit: boolean): Promise<void> {
+    try {
+      await this.runner.query(commit ? 'COMMIT' : 'ROLLBACK'); // COMMIT of a failed transaction rolls back
+    } catch (err) {
+      // The outcome of a COMMIT whose connection broke is unknown to us: the caller must not
+      // acknowledge the request, and the connection must not go back to the pool.
+      if (isDatabaseUnavailable(err)) await discardRunner(this.runner, err as Error);
+      throw err;
+    } finally {
+      await this.runner.release(); // a no-op after discard
+    }
+  }
+
+  discard(err: Error): Promise<void> {
+    return discardRunner(this.runner, err);
+  }
+}
+
+/**
+ * A connection of the PublicPool, in autocommit: nothing to commit or roll back (it is read-only).
+ * While checked out it has an error listener of its own, as TypeORM gives its runners: a
+ * connection that fails between two statements would otherwise raise an uncaught error and end
+ * the process (DESIGN §9); the next statement then fails as "not queryable", a database fault,
+ * and the connection is closed rather than returned.
+ */
+class AutocommitSession implements Session {
+  private released = false;
+  private failed?: Error;
+  private readonly onError = (err: Error): void => {
+    this.failed ??= err;
+  };
+
+  constructor(private readonly pgClient: PoolClient) {
+    pgClient.on('error', this.onError);
+  }
+
+  async query(sql: string, params?: unknown[]): Promise<unknown[]> {
+    return (await this.pgClient.query(sql, params)).rows;
+  }
+
+  async client(): Promise<PoolClient> {
+    return this.pgClient;
+  }
+
+  async end(): Promise<void> {
+    this.release();
+  }
+
+  async discard(err: Error): Promise<void> {
+    this.release(err);
+  }
+
+  private release(err?: Error): void {
+    if (this.released) return;
+    this.released = true;
+    this.pgClient.removeListener('error', this.onError);
+    this.pgClient.release(err ?? this.failed);
+  }
+}
+
 /** Returns the runner's connection to the pool as broken: node-postgres closes it instead of reusing it. */
-async function discard(runner: QueryRunner, err: Error): Promise<void> {
+async function discardRunner(runner: QueryRunner, err: Error): Promise<void> {
   const pgRunner = runner as QueryRunner & { releasePostgresConnection?(err?: Error): Promise<void> };
   if (pgRunner.releasePostgresConnection) await pgRunner.releasePostgresConnection(err);
   else await runner.release();

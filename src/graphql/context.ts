@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { unauthenticated } from '../access/auth';
 import { ANONYMOUS, type Credentials, type Viewer } from '../access/viewer';
+import type { PublicPool } from '../db/public-pool';
 import { RequestTransaction } from '../db/request-transaction';
 import type { RequestInfo } from '../http/request-log';
 import type { Logger } from '../logger';
@@ -18,6 +19,12 @@ export type HubSettings = Pick<
 /** What the request context needs from the running hub. */
 export interface HubDeps {
   db: DataSource;
+  /**
+   * On a PostgreSQL server: the public's pool (src/db/public-pool.ts), whose requests then run in
+   * autocommit as APP_ROLE; left out (the embedded database, some tests), the public gets a
+   * transaction on `db`'s pool like a member.
+   */
+  publicPool?: PublicPool;
   log: Logger;
   config: HubSettings;
 }
@@ -47,7 +54,7 @@ export interface RequestContext {
  * UNAUTHENTICATED); the caller must end it with `ctx.tx.finish(commit)`.
  */
 export async function createContext(deps: HubDeps, credentials: Credentials | null, requestId: string = randomUUID()): Promise<RequestContext> {
-  const tx = new RequestTransaction(deps.db);
+  const tx = new RequestTransaction(deps.db, deps.publicPool);
   let viewer: Viewer = ANONYMOUS;
   if (credentials) {
     const org = await tx.openAs(credentials.orgCode, credentials.subject);

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type express from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import type { PoolFigures, PublicPool } from '../db/public-pool';
 
 /**
  * Label for GraphQL operations without a name, and for those that never got as far as a valid
@@ -17,13 +18,6 @@ export const OTHER_OPERATION = 'other';
  */
 export const MAX_OPERATION_NAMES = 200;
 
-/** The pg Pool under TypeORM's driver (its `master`), for the pool gauges. */
-interface PgPoolFigures {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-}
-
 /**
  * The hub's Prometheus metrics (`GET /metrics`), one registry per hub:
  * - `kobi_http_requests_total{route,operation,status}` and
@@ -31,6 +25,7 @@ interface PgPoolFigures {
  *   (`/graphql`, `/export/series.csv`, …, `unmatched`), operation the GraphQL operation name;
  * - `kobi_errors_total{code}`: errors by `extensions.code` (a closed set, README "Errors");
  * - `kobi_db_pool_connections{state}`: total, idle and waiting of the request pool;
+ * - `kobi_db_public_pool_connections{state}`: the same of the public's pool (on a PostgreSQL server);
  * - Node's process metrics (`process_*`, `nodejs_*`).
  */
 export class HubMetrics {
@@ -40,7 +35,7 @@ export class HubMetrics {
   private readonly errors: Counter<'code'>;
   private readonly operationNames = new Set<string>();
 
-  constructor(db: DataSource) {
+  constructor(db: DataSource, publicPool?: PublicPool) {
     const registers = [this.registry];
     this.requests = new Counter({ name: 'kobi_http_requests_total', help: 'HTTP requests by route, GraphQL operation name and status.', labelNames: ['route', 'operation', 'status'], registers });
     this.duration = new Histogram({
@@ -51,19 +46,9 @@ export class HubMetrics {
       registers,
     });
     this.errors = new Counter({ name: 'kobi_errors_total', help: 'Errors answered, by extensions.code.', labelNames: ['code'], registers });
-    new Gauge({
-      name: 'kobi_db_pool_connections',
-      help: 'Connections of the request pool: total open, idle, and requests waiting for one.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const pool = (db.driver as unknown as { master?: PgPoolFigures }).master;
-        if (!pool) return;
-        this.set({ state: 'total' }, pool.totalCount);
-        this.set({ state: 'idle' }, pool.idleCount);
-        this.set({ state: 'waiting' }, pool.waitingCount);
-      },
-    });
+    // The pg Pool under TypeORM's driver is its `master`.
+    poolGauge('kobi_db_pool_connections', 'request pool', registers, () => (db.driver as unknown as { master?: PoolFigures }).master);
+    if (publicPool) poolGauge('kobi_db_public_pool_connections', "public's pool", registers, () => publicPool.figures);
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -102,4 +87,21 @@ export class HubMetrics {
       res.end(await this.registry.metrics());
     };
   }
+}
+
+/** A gauge of one pool's connections by state: total open, idle, and requests waiting for one. */
+function poolGauge(name: string, pool: string, registers: Registry[], figures: () => PoolFigures | undefined): void {
+  new Gauge({
+    name,
+    help: `Connections of the ${pool}: total open, idle, and requests waiting for one.`,
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const f = figures();
+      if (!f) return;
+      this.set({ state: 'total' }, f.totalCount);
+      this.set({ state: 'idle' }, f.idleCount);
+      this.set({ state: 'waiting' }, f.waitingCount);
+    },
+  });
 }

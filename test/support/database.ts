@@ -4,12 +4,15 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../../src/db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
+import { PublicPool } from '../../src/db/public-pool';
 import { seedDemoData } from '../../seeds/seed';
 
 const TEST_CONNECT_TIMEOUT_SECONDS = 60;
 
 export interface TestDatabase {
   db: DataSource;
+  /** The public's pool, as the hub opens it on a server (src/db/open.ts); none on the embedded database. */
+  publicPool?: PublicPool;
   /** Connection URL of this file's database. */
   url: string;
   /** `embedded` (own PGlite) or `server` (own database on DATABASE_URL's server). */
@@ -49,11 +52,14 @@ export async function createTestDatabase(opts: { seed?: boolean } = {}): Promise
   const db = createDataSource({ url, connectTimeoutSeconds: TEST_CONNECT_TIMEOUT_SECONDS });
   await db.initialize();
   if (opts.seed !== false) await seedDemoData(db);
+  const publicPool = serverUrl ? new PublicPool({ url, connectTimeoutSeconds: TEST_CONNECT_TIMEOUT_SECONDS }) : undefined;
   return {
     db,
+    publicPool,
     url,
     mode: serverUrl ? 'server' : 'embedded',
     async close() {
+      await publicPool?.end();
       await db.destroy();
       await embedded?.stop();
       if (dropName) {
