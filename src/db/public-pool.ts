@@ -38,6 +38,8 @@ export interface PoolFigures {
 export class PublicPool {
   private readonly pool: pg.Pool;
   private readonly checked = new WeakSet<pg.PoolClient>();
+  /** Connections checked out now: closed by `end` if still in use then. */
+  private readonly inUse = new Set<pg.PoolClient>();
 
   constructor(opts: DataSourceOptions) {
     // The URL's own `options` (if any) come first, so that ours win where both set something;
@@ -74,6 +76,7 @@ export class PublicPool {
       if (isDatabaseUnavailable(err)) throw err;
       throw new PublicConnectionRefused(`a public connection could not start as ${APP_ROLE}: ${(err as Error).message}`, { cause: err });
     }
+    this.track(client);
     if (this.checked.has(client)) return client;
     try {
       const { rows } = await client.query<{ user: string; org: string | null; readonly: string }>(
@@ -98,8 +101,23 @@ export class PublicPool {
     (await this.connect()).release();
   }
 
-  /** Closes every connection (graceful shutdown, after the requests drained). */
-  end(): Promise<void> {
-    return this.pool.end();
+  /**
+   * Closes every connection (graceful shutdown, after the drain). One still in use then (a
+   * statement stuck on a lock) is closed too, as TypeORM does in the request pool: its request
+   * fails, and the server rolls the statement back. node-postgres alone would wait for it.
+   */
+  async end(): Promise<void> {
+    const ending = this.pool.end();
+    for (const client of [...this.inUse]) client.release(new Error('the hub is shutting down'));
+    await ending;
+  }
+
+  /** Notes a checked-out connection until its `release`, which becomes idempotent. */
+  private track(client: pg.PoolClient): void {
+    this.inUse.add(client);
+    const release = client.release;
+    client.release = (err?: Error | boolean) => {
+      if (this.inUse.delete(client)) release.call(client, err);
+    };
   }
 }
