@@ -1,6 +1,7 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { createHash } from 'node:crypto';
 import { BREAK, GraphQLError, Kind, parse, validate, visit, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type express from 'express';
 import { noteErrorCode } from '../http/request-log';
@@ -14,10 +15,8 @@ import { HubError, type ErrorFormatter } from './errors';
  * fields pairwise, and spends milliseconds before its own budget gives up.
  */
 export const MAX_FIELD_REPEATS = 10;
-/** Most query texts whose verdict is remembered (least recently used go first). */
+/** Most query texts whose verdict is remembered (least recently used go first), by their SHA-256 (as Apollo keys its document cache): the memory stays small whatever their length. */
 const REMEMBERED = 1_000;
-/** Longest query text whose verdict is remembered; longer ones (rare, and not repeated by dashboards) are judged each time. */
-const REMEMBERED_MAX_LENGTH = 16_384;
 
 /** A rejected document: QUERY_TOO_COMPLEX naming the limit (HTTP 400). */
 export function tooComplex(limit: string, message: string, extra: Record<string, unknown> = {}): HubError {
@@ -85,17 +84,16 @@ export class DocumentGuard {
 
   /** The errors that refuse `query`, or null when its shape is within the limits. */
   judge(query: string): readonly GraphQLError[] | null {
-    const known = this.verdicts.get(query);
+    const key = createHash('sha256').update(query).digest('base64');
+    const known = this.verdicts.get(key);
     if (known !== undefined) {
-      this.verdicts.delete(query); // most recently used goes last
-      this.verdicts.set(query, known);
+      this.verdicts.delete(key); // most recently used goes last
+      this.verdicts.set(key, known);
       return known;
     }
     const verdict = this.check(query);
-    if (query.length <= REMEMBERED_MAX_LENGTH) {
-      if (this.verdicts.size >= REMEMBERED) this.verdicts.delete(this.verdicts.keys().next().value as string);
-      this.verdicts.set(query, verdict);
-    }
+    if (this.verdicts.size >= REMEMBERED) this.verdicts.delete(this.verdicts.keys().next().value as string);
+    this.verdicts.set(key, verdict);
     return verdict;
   }
 
@@ -106,7 +104,11 @@ export class DocumentGuard {
     } catch (err) {
       // As Apollo reports a syntax error (its SyntaxError class): the parser's message and position.
       // Nesting deep enough to exhaust the stack (a RangeError, within the token limit) is one too.
-      if (err instanceof GraphQLError) return [new GraphQLError(err.message, { source: err.source, positions: err.positions, originalError: err, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+      // A remembered verdict keeps no query text: the error's locations are computed, its source dropped.
+      if (err instanceof GraphQLError) {
+        const refusal = new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+        return [Object.assign(refusal, { source: undefined })];
+      }
       if (err instanceof RangeError) return [new GraphQLError(`Syntax Error: the document is nested too deeply to parse (${err.message})`, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
       throw err;
     }
