@@ -345,6 +345,9 @@ describe('the document guard in front of Apollo', () => {
     const [syntax] = guard.judge('{ __typename ')!;
     expect(syntax.toJSON()).toMatchObject({ extensions: { code: 'GRAPHQL_PARSE_FAILED' }, locations: [{ line: 1, column: 14 }] });
     expect(syntax.source, 'a remembered verdict keeps no query text').toBeUndefined();
+    const [cycle] = guard.judge('{ ...A }\nfragment A on Query { ...A }')!;
+    expect(cycle.toJSON()).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, locations: [{ line: 2, column: 23 }] });
+    expect(cycle.source).toBeUndefined();
     // 1,000 other texts later, the abusive one (used again in between) is still known, the first valid one is not
     for (let i = 0; i < 999; i++) {
       if (i === 500) expect(guard.judge(abusive)).toBe(first);

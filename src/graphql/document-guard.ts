@@ -2,7 +2,7 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { createHash } from 'node:crypto';
-import { BREAK, GraphQLError, Kind, parse, validate, visit, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { BREAK, GraphQLError, Kind, NoFragmentCyclesRule, parse, validate, visit, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import type express from 'express';
 import { noteErrorCode } from '../http/request-log';
 import type { HubSettings } from './context';
@@ -56,12 +56,20 @@ function repeatedField(document: DocumentNode): HubError | undefined {
   return refusal;
 }
 
+/** An error with `code`, located where `at` is, that keeps no reference to the query text (verdicts are remembered). */
+function withoutText(message: string, code: string, at: GraphQLError): GraphQLError {
+  const source = at.source ?? at.nodes?.[0]?.loc?.source;
+  const positions = at.positions ?? at.nodes?.flatMap((n) => (n.loc ? [n.loc.start] : []));
+  return Object.assign(new GraphQLError(message, { source, positions, extensions: { code } }), { source: undefined });
+}
+
 /**
  * The shape limits of a document (README "Limits"), judged before Apollo parses and validates it,
  * so that an abusive document costs one linear pass and no more:
  * - lexical tokens: graphql-js's own parser limit → GRAPHQL_PARSE_FAILED, as Apollo reports a syntax error;
  * - field repeats (a walk of the syntax tree), then depth, aliases, directives (GraphQL Armor's
- *   validation rules) → QUERY_TOO_COMPLEX with `extensions.limit`.
+ *   validation rules) → QUERY_TOO_COMPLEX with `extensions.limit`;
+ * - cycles of fragments (the specification's rule) → GRAPHQL_VALIDATION_FAILED, as Apollo says it.
  * Only these rules run here; the rules of the GraphQL specification run in Apollo afterwards (a
  * document that passes here is parsed and validated there once, then served from Apollo's cache).
  * Verdicts are remembered per query text, the refusals too: a client that repeats an abusive
@@ -79,6 +87,9 @@ export class DocumentGuard {
       maxDepthRule({ n: settings.maxDepth, ignoreIntrospection: true, ...reportAs('depth') }),
       maxAliasesRule({ n: settings.maxAliases, ...reportAs('aliases') }),
       maxDirectivesRule({ n: settings.maxDirectives, ...reportAs('directives') }),
+      // One rule of the specification, for an OWASP case: a cycle of fragments is refused (and
+      // remembered) here; Apollo's validation, where it runs again, would refuse it each time.
+      NoFragmentCyclesRule,
     ];
   }
 
@@ -105,17 +116,16 @@ export class DocumentGuard {
       // As Apollo reports a syntax error (its SyntaxError class): the parser's message and position.
       // Nesting deep enough to exhaust the stack (a RangeError, within the token limit) is one too.
       // A remembered verdict keeps no query text: the error's locations are computed, its source dropped.
-      if (err instanceof GraphQLError) {
-        const refusal = new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
-        return [Object.assign(refusal, { source: undefined })];
-      }
+      if (err instanceof GraphQLError) return [withoutText(err.message, 'GRAPHQL_PARSE_FAILED', err)];
       if (err instanceof RangeError) return [new GraphQLError(`Syntax Error: the document is nested too deeply to parse (${err.message})`, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
       throw err;
     }
     const repeated = repeatedField(document);
     if (repeated) return [repeated];
     const errors = validate(this.schema, document, this.rules);
-    return errors.length ? errors : null;
+    // A rule of the specification's error carries no code: Apollo's own for it (and, like a parse
+    // error, its locations without the query text).
+    return errors.length ? errors.map((e) => (e.extensions.code ? e : withoutText(e.message, 'GRAPHQL_VALIDATION_FAILED', e))) : null;
   }
 
   /**
