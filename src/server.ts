@@ -8,6 +8,7 @@ import type { Authenticator } from './access/auth';
 import type { DemoIssuer } from './access/demo';
 import type { Config } from './config';
 import { isDatabaseUnavailable } from './db/faults';
+import { PublicConnectionRefused } from './db/public-pool';
 import { exportRouter } from './export/export.router';
 import { importRouter } from './modules/imports/import.router';
 import { createContext, type HubDeps, type RequestContext } from './graphql/context';
@@ -190,7 +191,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
       // A connection of the public's pool, checked as the public's requests check theirs.
       await deps.publicPool?.check();
     } catch (err) {
-      const refused = (err as Error).name === 'PublicConnectionRefused';
+      const refused = err instanceof PublicConnectionRefused;
       res.status(503).json({ status: refused ? 'public connections refused' : 'database unreachable' });
       return;
     }

@@ -126,11 +126,11 @@ export class RequestTransaction {
 
   /**
    * Opens the request's session. The public's, given a PublicPool: a connection of that pool,
-   * nothing sent (but the pool's one check of a connection new to it). Otherwise a transaction, begun and switched to APP_ROLE in as few round
-   * trips as the protocol allows (they are most of the fixed cost of a small request): the public
-   * in one simple-protocol message; a member in two, the organization lookup setting
-   * `kobi.org_id` and the role itself. The transaction is managed here by hand (not with
-   * TypeORM's transaction API) for that reason.
+   * nothing sent (but the pool's one check of a connection new to it). Otherwise a transaction,
+   * begun and switched to APP_ROLE in as few round trips as the protocol allows (they are most of
+   * the fixed cost of a small request): the public in one simple-protocol message; a member in
+   * two, the organization lookup setting `kobi.org_id` and the role itself. The transaction is
+   * managed here by hand (not with TypeORM's transaction API) for that reason.
    */
   private open(member?: { orgCode: string; subject: string }): Promise<Session> {
     this.opening ??= (async () => {
