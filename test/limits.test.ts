@@ -1,4 +1,4 @@
-import { getIntrospectionQuery } from 'graphql';
+import { getIntrospectionQuery, parse, type GraphQLError } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentGuard, MAX_FIELD_REPEATS } from '../src/graphql/document-guard';
@@ -358,6 +358,31 @@ describe('the document guard in front of Apollo', () => {
     const refusedAgain = guard.judge(`{ ${'__typename '.repeat(MAX_FIELD_REPEATS + 1)}}`); // another text, judged anew
     expect(refusedAgain).not.toBe(first);
     expect(refusedAgain?.[0].extensions?.limit).toBe('repeats');
+  });
+
+  it('refuses a document over the token limit as the parser would, without parsing it', () => {
+    const guard = new DocumentGuard(hubSchema(), { ...settings, maxDirectives: 1_000 });
+    const parserSays = (text: string) => {
+      try {
+        parse(text, { maxTokens: settings.maxTokens });
+      } catch (err) {
+        return { ...(err as GraphQLError).toJSON(), extensions: { code: 'GRAPHQL_PARSE_FAILED' } };
+      }
+      throw new Error('the parser took it');
+    };
+    const tokens = (n: number) => `query($a: [Int] = [${'1 '.repeat(n - 15)}]) { __typename }`; // n tokens in all
+    expect(guard.judge(tokens(settings.maxTokens)), 'exactly at the limit').toBeNull();
+    for (const over of [tokens(settings.maxTokens + 1), `{ ${'__typename @aa '.repeat(settings.maxTokens)} }`]) {
+      const refusal = guard.judge(over)!;
+      expect(refusal.map((e) => e.toJSON())).toEqual([parserSays(over)]);
+      expect(refusal[0].message).toMatch(/more that 100 tokens/);
+    }
+    // the count comes first: a text over the limit is refused for it, whatever else is wrong in it
+    expect(guard.judge(`{${'{'.repeat(settings.maxTokens)}`)?.[0].message).toMatch(/more that 100 tokens/);
+    // comments are no tokens: a long text of few tokens passes; a lexical error is the parser's error
+    expect(guard.judge(`{ __typename }\n# ${'x'.repeat(10 * settings.maxTokens)}`)).toBeNull();
+    const unterminated = `{ __typename(a: "${'x'.repeat(10 * settings.maxTokens)} }`;
+    expect(guard.judge(unterminated)!.map((e) => e.toJSON())).toEqual([parserSays(unterminated)]);
   });
 
   it('counts repeats per selection set and response key: aliases and nested sets are separate', () => {
