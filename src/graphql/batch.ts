@@ -27,7 +27,7 @@ interface Part {
  * Runs the SELECTs that loaders of one request issue in the same turn of the event loop as ONE
  * statement (one round trip): e.g. the indicators and the regions named by a `series` query, which
  * come from two loaders. Each part is a complete SELECT with its own `$1…` parameters; its rows
- * come back as objects (through `to_json`, so column aliases are kept and types are JSON's:
+ * come back as objects (through `json_agg`, so column aliases are kept and types are JSON's:
  * numbers, strings, arrays, nested JSON; dates as 'YYYY-MM-DD', as the hub reads them anyway), in
  * the part's own order. A part's error rejects every part of the statement.
  *
@@ -38,7 +38,7 @@ interface Part {
 export class StatementBatch {
   private parts: Part[] = [];
 
-  constructor(private readonly query: (sql: string, params: unknown[]) => Promise<Array<{ part: number; row: Record<string, unknown> }>>) {}
+  constructor(private readonly query: (sql: string, params: unknown[]) => Promise<Array<{ part: number; rows: Array<Record<string, unknown>> | null }>>) {}
 
   select<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
     return new Promise((resolve, reject) => {
@@ -56,13 +56,15 @@ export class StatementBatch {
       const offset = params.length;
       params.push(...p.params);
       const sql = p.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-      // row_number() over the part's output keeps its ORDER BY through the UNION.
-      return `SELECT ${i} AS part, row_number() OVER () AS ord, to_json(x) AS row FROM (${sql}) x`;
+      // One row per part, its rows as one JSON array in the part's order (json_agg takes them as
+      // the part's ORDER BY delivers them): a region list of 10,000 is one value to send and to
+      // parse, not 10,000 rows numbered and sorted again.
+      return `SELECT ${i} AS part, json_agg(x) AS rows FROM (${sql}) x`;
     });
     try {
-      const rows = await this.query(`${selects.join('\nUNION ALL\n')}\nORDER BY part, ord`, params);
+      const rows = await this.query(selects.join('\nUNION ALL\n'), params);
       const byPart = parts.map((): Array<Record<string, unknown>> => []);
-      for (const r of rows) byPart[r.part].push(r.row);
+      for (const r of rows) byPart[r.part] = r.rows ?? []; // json_agg of no rows is NULL
       parts.forEach((p, i) => p.resolve(byPart[i]));
     } catch (err) {
       for (const p of parts) p.reject(err);

@@ -9,7 +9,7 @@ import { RegionService } from '../regions/region.service';
 import { ObservationStatus, ReleaseState } from './observation.enums';
 import { parsePeriod } from './period';
 import { cellsKnownAt, seriesBreak, statusWithBreak } from './revisions';
-import { Observation, TimeSeries, type IndicatorSelectionArgs, type PeriodWindowArgs, type RegionSelectionArgs } from './series.types';
+import { Observation, TimeSeries, type CellDetail, type IndicatorSelectionArgs, type PeriodWindowArgs, type RegionSelectionArgs } from './series.types';
 
 /** Validated period window and breakdown of a series request; `key` identifies equal windows. */
 export interface SeriesWindow {
@@ -28,11 +28,17 @@ interface Selection {
   regions: Map<number, Region>;
 }
 
-/** Key of the `seriesBySelection` loader: every combination of the ids, in one window. */
+/**
+ * Key of the `seriesBySelection` loader: every combination of the ids, in one window. The
+ * indicators and regions themselves come along (the caller has them at hand), so that the batch
+ * needs no lookup per id; the loader compares keys by ids and window only.
+ */
 export interface SeriesKey {
   indicatorIds: number[];
   regionIds: number[];
   window: SeriesWindow;
+  indicators: Indicator[];
+  regions: Region[];
 }
 
 /** The owner's details of a cell (restricted fields, FieldRule.OWNER), by observation id. */
@@ -198,7 +204,7 @@ export const SeriesService = {
 
   /** The series for every indicator × region (× breakdown part), batched with other requests of the same request. */
   load(ctx: RequestContext, indicators: Indicator[], regions: Region[], window: SeriesWindow): Promise<TimeSeries[]> {
-    return ctx.loaders.seriesBySelection.load({ indicatorIds: indicators.map((i) => i.id), regionIds: regions.map((r) => r.id), window });
+    return ctx.loaders.seriesBySelection.load({ indicatorIds: indicators.map((i) => i.id), regionIds: regions.map((r) => r.id), window, indicators, regions });
   },
 
   /**
@@ -207,16 +213,11 @@ export const SeriesService = {
    * with no visible cell is an empty series (a stable shape for dashboards).
    */
   async fetchBatch(ctx: RequestContext, keys: readonly SeriesKey[]): Promise<TimeSeries[][]> {
-    const allIndicators = withoutErrors(await ctx.loaders.indicatorsById.loadMany([...new Set(keys.flatMap((k) => k.indicatorIds))]));
-    SeriesService.checkCells(ctx, keys, new Map((allIndicators as Indicator[]).map((i) => [i.id, i])));
+    SeriesService.checkCells(ctx, keys, byId(keys.flatMap((k) => k.indicators)));
     const results = new Map<SeriesKey, TimeSeries[]>();
     for (const group of groupBy(keys, (k) => k.window.key).values()) {
       const { window } = group[0];
-      const indicatorIds = [...new Set(group.flatMap((k) => k.indicatorIds))];
-      const regionIds = [...new Set(group.flatMap((k) => k.regionIds))];
-      const [indicatorRows, regionRows] = await Promise.all([ctx.loaders.indicatorsById.loadMany(indicatorIds), ctx.loaders.regionsById.loadMany(regionIds)]);
-      const [indicators, regions] = [withoutErrors(indicatorRows) as Indicator[], withoutErrors(regionRows) as Region[]];
-      const selection = { indicators: new Map(indicators.map((i) => [i.id, i])), regions: new Map(regions.map((r) => [r.id, r])) };
+      const selection = { indicators: byId(group.flatMap((k) => k.indicators)), regions: byId(group.flatMap((k) => k.regions)) };
       const cells = await SeriesService.queryCells(ctx, selection, window);
       for (const key of group) results.set(key, SeriesService.assemble(key, window, cells, selection));
     }
@@ -313,38 +314,39 @@ export const SeriesService = {
         WHERE c.rank <= $${params.length}
         ORDER BY c.indicator_id, c.region_id, c.dimension, c.breakdown_code, c.period_start`;
     }
-    const rows = await ctx.queryArrays(sql, params);
+    const rows = (await ctx.queryArrays(sql, params)) as CellRow[];
     const out = new Map<string, TimeSeries>();
     const reads = new Map<number, { indicatorIds: Set<number>; regionIds: Set<number>; cells: number }>();
     const dimension = window.breakdown?.dimension ?? null;
-    let s: TimeSeries | undefined;
-    for (const row of rows as CellRow[]) {
-      const [indicatorId, regionId, code, period, value, status, symbol, numerator, denominator, id, flags, agreementId, version, definitionVersion] = row;
-      // Rows come grouped by series: a new series starts where indicator, region or code change.
-      if (!s || s.indicatorId !== indicatorId || s.regionId !== regionId || (s.breakdown?.code ?? TOTAL_CODE) !== (code ?? TOTAL_CODE)) {
-        s = emptySeries(selection.indicators.get(indicatorId)!, selection.regions.get(regionId)!, dimension, code ?? TOTAL_CODE, window.asOf);
-        out.set(`${indicatorId}|${regionId}|${code ?? TOTAL_CODE}`, s);
+    // Rows come grouped by series: a series is the run of rows with the same indicator, region
+    // and code (null throughout without a breakdown). Its lists are allocated at their length.
+    for (let first = 0, end = 0; first < rows.length; first = end) {
+      const [indicatorId, regionId, code] = rows[first];
+      for (end = first + 1; end < rows.length && rows[end][0] === indicatorId && rows[end][1] === regionId && rows[end][2] === code; end++);
+      const s = emptySeries(selection.indicators.get(indicatorId)!, selection.regions.get(regionId)!, dimension, code ?? TOTAL_CODE, window.asOf);
+      const n = end - first;
+      const [periods, values, statuses, symbols] = [new Array<string>(n), new Array<number | null>(n), new Array<ObservationStatus>(n), new Array<string>(n)];
+      for (let i = 0; i < n; i++) {
+        const [, , , period, value, status, symbol, , , , flags, agreementId] = rows[first + i];
+        periods[i] = period;
+        values[i] = value;
+        // A hidden cell's status is already Q, which a break does not replace.
+        statuses[i] = flags & BREAK_FLAG ? statusWithBreak(status, true) : status;
+        symbols[i] = symbol;
+        if (agreementId !== null) {
+          const read = reads.get(agreementId) ?? { indicatorIds: new Set(), regionIds: new Set(), cells: 0 };
+          read.indicatorIds.add(indicatorId);
+          read.regionIds.add(regionId);
+          read.cells++;
+          reads.set(agreementId, read);
+        }
       }
-      const cell = cellAccess(flags, agreementId);
-      s.ids.push(id);
-      s.periods.push(period);
-      s.values.push(value);
-      // A hidden cell's status is already Q, which a break does not replace.
-      s.statuses.push(flags & BREAK_FLAG ? statusWithBreak(status, true) : status);
-      s.symbols.push(symbol);
-      s.numerators.push(numerator);
-      s.denominators.push(denominator);
-      s.releaseStates.push(flags & DRAFT_FLAG ? ReleaseState.DRAFT : ReleaseState.RELEASED);
-      s.versions.push(version ?? 1);
-      s.definitionVersions.push(definitionVersion ?? 1);
-      s.access.push(cell);
-      if (agreementId !== null) {
-        const read = reads.get(agreementId) ?? { indicatorIds: new Set(), regionIds: new Set(), cells: 0 };
-        read.indicatorIds.add(indicatorId);
-        read.regionIds.add(regionId);
-        read.cells++;
-        reads.set(agreementId, read);
-      }
+      s.periods = periods;
+      s.values = values;
+      s.statuses = statuses;
+      s.symbols = symbols;
+      s.readDetail = () => cellDetail(rows, first, n);
+      out.set(`${indicatorId}|${regionId}|${code ?? TOTAL_CODE}`, s);
     }
     await logAgreementReads(ctx, reads);
     return out;
@@ -408,6 +410,28 @@ export const SeriesService = {
   },
 };
 
+/** The indicators or regions by id. */
+function byId<T extends { id: number }>(items: T[]): Map<number, T> {
+  return new Map(items.map((x) => [x.id, x]));
+}
+
+/** The CellDetail of the `n` cell rows from `first` on (a series' run in the statement's rows). */
+function cellDetail(rows: readonly CellRow[], first: number, n: number): CellDetail {
+  const d: CellDetail = { numerators: [], denominators: [], releaseStates: [], versions: [], definitionVersions: [], ids: [], access: [] };
+  for (let i = first; i < first + n; i++) {
+    const [, , , , , , , numerator, denominator, id, flags, agreementId, version, definitionVersion] = rows[i];
+    d.numerators.push(numerator);
+    d.denominators.push(denominator);
+    d.releaseStates.push(flags & DRAFT_FLAG ? ReleaseState.DRAFT : ReleaseState.RELEASED);
+    d.versions.push(version ?? 1);
+    d.definitionVersions.push(definitionVersion ?? 1);
+    d.ids.push(id);
+    d.access.push(cellAccess(flags, agreementId));
+  }
+  return d;
+}
+
+/** A series without cells; `queryCells` fills in those it has. */
 function emptySeries(indicator: Indicator, region: Region, dimension: BreakdownDimension | string | null, code: string, asOf: Date | null): TimeSeries {
   const s = new TimeSeries();
   s.asOf = asOf;
@@ -420,12 +444,6 @@ function emptySeries(indicator: Indicator, region: Region, dimension: BreakdownD
   s.values = [];
   s.statuses = [];
   s.symbols = [];
-  s.numerators = [];
-  s.denominators = [];
-  s.releaseStates = [];
-  s.versions = [];
-  s.definitionVersions = [];
-  s.ids = [];
-  s.access = [];
+  s.readDetail = () => cellDetail([], 0, 0);
   return s;
 }

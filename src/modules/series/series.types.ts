@@ -133,11 +133,29 @@ export class Observation {
 }
 
 /**
+ * What a series knows of each cell beyond its public lists, parallel to `periods`: counts (null
+ * where the viewer may not read them), release states, versions of the cell and of the definition
+ * it was computed with, row ids (for the fields loaded on demand) and the viewer's access.
+ */
+export interface CellDetail {
+  numerators: Array<number | null>;
+  denominators: Array<number | null>;
+  releaseStates: ReleaseState[];
+  versions: number[];
+  definitionVersions: number[];
+  ids: number[];
+  access: CellAccess[];
+}
+
+/**
  * A series is not a table: it is one indicator × region × breakdown part over periods, kept as
  * parallel arrays (DESIGN §6): `periods`, `values`, `statuses` serve bulk readers with no
  * per-cell resolver work; `points` builds the per-cell objects only when asked for.
  */
-@ObjectType({ description: 'A time series: one indicator in one region (and breakdown part) over periods. `points` gives one object per period; `periods`, `values`, `statuses`, `symbols` give the same data as parallel lists, much cheaper for large pulls.' })
+@ObjectType({
+  // Every field is a plain property (or a field resolver of its own): graphql-js reads them
+  // itself, without a type-graphql wrapper per field and series (no middleware or rule applies).
+  simpleResolvers: true, description: 'A time series: one indicator in one region (and breakdown part) over periods. `points` gives one object per period; `periods`, `values`, `statuses`, `symbols` give the same data as parallel lists, much cheaper for large pulls.' })
 export class TimeSeries {
   indicatorId: number;
   regionId: number;
@@ -165,14 +183,40 @@ export class TimeSeries {
   @Field(() => [String], { description: 'Symbols, parallel to `periods`.' })
   symbols: string[];
 
-  numerators: Array<number | null>;
-  denominators: Array<number | null>;
-  releaseStates: ReleaseState[];
-  /** Versions of the cells and of the definitions they were computed with, parallel to `periods`. */
-  versions: number[];
-  definitionVersions: number[];
   /** The instant the series was read as of (null: current), so that fields derived from it (comparison) read the same state. */
   asOf: Date | null;
-  ids: number[];
-  access: CellAccess[];
+
+  /**
+   * Builds the CellDetail, once, when first read: the series service sets it; a bulk pull of
+   * `periods` and `values` never reads the detail, so its thousands of series do not build seven
+   * more lists each.
+   */
+  readDetail: () => CellDetail;
+  #detail?: CellDetail;
+
+  get numerators(): Array<number | null> {
+    return this.detail.numerators;
+  }
+  get denominators(): Array<number | null> {
+    return this.detail.denominators;
+  }
+  get releaseStates(): ReleaseState[] {
+    return this.detail.releaseStates;
+  }
+  /** Versions of the cells and of the definitions they were computed with, parallel to `periods`. */
+  get versions(): number[] {
+    return this.detail.versions;
+  }
+  get definitionVersions(): number[] {
+    return this.detail.definitionVersions;
+  }
+  get ids(): number[] {
+    return this.detail.ids;
+  }
+  get access(): CellAccess[] {
+    return this.detail.access;
+  }
+  private get detail(): CellDetail {
+    return (this.#detail ??= this.readDetail());
+  }
 }
