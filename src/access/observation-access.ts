@@ -100,7 +100,8 @@ const COUNTS_BIT = 2;
 
 /**
  * The SQL that restricts `observation o` to the rows the viewer may see, for a statement over
- * `indicators` × `regions` that returns the breakdown dimensions `dimensions` ('' = the total);
+ * `indicators` × `regions` (it must restrict `o.indicator_id` to `indicators` itself) that
+ * returns the breakdown dimensions `dimensions` ('' = the total);
  * it appends its parameters to `params`. The statement selects `flags` and `agreement` and hands
  * them to `cellAccess`.
  *
@@ -123,8 +124,16 @@ export async function observationFilter(
   // without the covering index (a full scan and sort on PostgreSQL 15).
   params.push(org ?? -1);
   const owner = `o.owner_org_id = $${params.length}::int`;
-  params.push(openIndicatorIds(ctx.viewer, indicators));
-  const open = `o.indicator_id = ANY($${params.length}::int[])`;
+  const openIds = openIndicatorIds(ctx.viewer, indicators);
+  // When every indicator is open to the viewer (the public's usual question), the condition is
+  // implied by the statement's own restriction to `indicators`, and left out: written out, the
+  // planner counts its selectivity a second time (1/100 with a hundred indicators), expects a
+  // hundredth of the rows and chose a parallel plan that took twice as long on a bulk pull.
+  let open = 'true';
+  if (openIds.length < indicators.length) {
+    params.push(openIds);
+    open = `o.indicator_id = ANY($${params.length}::int[])`;
+  }
   const released = `o.release_state = 'RELEASED' AND o.released_at <= ${asOf ?? 'now()'}`;
   const grants = org === null ? [] : await ctx.loaders.grantsForViewer.load(org);
   // The agreements' scope resolved here against this statement's indicators × regions ×
