@@ -38,10 +38,19 @@ function listSize(args: Record<string, unknown>): number {
 /** Apollo's HTTP status for an error thrown from a plugin hook (400, not 500); Apollo does not send it to the client. */
 const status400 = () => ({ http: { status: 400, headers: new HeaderMap() } });
 
-/** The string literals of a document, where a NUL character could hide as `\u0000`. */
+/**
+ * The string literals of a document, where a NUL character could hide as `\u0000`; remembered per
+ * parsed document (Apollo's document cache hands out the same object for the same query text), as
+ * a dashboard sends the same query again and again and a walk of it costs a visit per node.
+ */
+const literalsOf = new WeakMap<DocumentNode, string[]>();
 function stringLiterals(document: DocumentNode): string[] {
-  const out: string[] = [];
-  visit(document, { [Kind.STRING]: (node) => void out.push(node.value) });
+  let out = literalsOf.get(document);
+  if (!out) {
+    const found: string[] = [];
+    visit(document, { [Kind.STRING]: (node) => void found.push(node.value) });
+    literalsOf.set(document, (out = found));
+  }
   return out;
 }
 

@@ -229,7 +229,7 @@ export const SeriesService = {
    * nested series (14 Kreise × `Region.series`) count together like one `series` query. Per key:
    * Σ over its indicators of periods (of the indicator's period type, see periodCount) × regions
    * × breakdown parts. More than `maxCells` → QUERY_TOO_COMPLEX before the series statement runs.
-   * The indicators were loaded by the resolvers that made the keys, so this costs no statement.
+   * The indicators come with the keys, so this costs no statement.
    */
   checkCells(ctx: RequestContext, keys: readonly SeriesKey[], indicators: Map<number, Indicator>): void {
     let cells = 0;
@@ -253,7 +253,8 @@ export const SeriesService = {
    * (masked value, status and symbol; numerator and denominator only where the viewer may read
    * them, else NULL, which costs nothing to read; versions NULL where they are 1) and
    * packs access, release state and series break into one integer, and rows come as arrays
-   * (CellRow), not objects.
+   * (CellRow), not objects. A series gets its public lists at once and its CellDetail only when
+   * something reads it (points, aggregates, exports).
    */
   async queryCells(ctx: RequestContext, selection: Selection, window: SeriesWindow): Promise<Map<string, TimeSeries>> {
     const indicators = [...selection.indicators.values()];
@@ -320,19 +321,27 @@ export const SeriesService = {
     const dimension = window.breakdown?.dimension ?? null;
     // Rows come grouped by series: a series is the run of rows with the same indicator, region
     // and code (null throughout without a breakdown). Its lists are allocated at their length.
+    // (Rows are read by index, not destructured: this loop runs once per cell of a bulk pull.)
     for (let first = 0, end = 0; first < rows.length; first = end) {
-      const [indicatorId, regionId, code] = rows[first];
+      const head = rows[first];
+      const indicatorId = head[0];
+      const regionId = head[1];
+      const code = head[2];
       for (end = first + 1; end < rows.length && rows[end][0] === indicatorId && rows[end][1] === regionId && rows[end][2] === code; end++);
-      const s = emptySeries(selection.indicators.get(indicatorId)!, selection.regions.get(regionId)!, dimension, code ?? TOTAL_CODE, window.asOf);
       const n = end - first;
-      const [periods, values, statuses, symbols] = [new Array<string>(n), new Array<number | null>(n), new Array<ObservationStatus>(n), new Array<string>(n)];
+      const periods = new Array<string>(n);
+      const values = new Array<number | null>(n);
+      const statuses = new Array<ObservationStatus>(n);
+      const symbols = new Array<string>(n);
       for (let i = 0; i < n; i++) {
-        const [, , , period, value, status, symbol, , , , flags, agreementId] = rows[first + i];
-        periods[i] = period;
-        values[i] = value;
+        const row = rows[first + i];
+        const flags = row[10];
+        const agreementId = row[11];
+        periods[i] = row[3];
+        values[i] = row[4];
         // A hidden cell's status is already Q, which a break does not replace.
-        statuses[i] = flags & BREAK_FLAG ? statusWithBreak(status, true) : status;
-        symbols[i] = symbol;
+        statuses[i] = flags & BREAK_FLAG ? statusWithBreak(row[5], true) : row[5];
+        symbols[i] = row[6];
         if (agreementId !== null) {
           const read = reads.get(agreementId) ?? { indicatorIds: new Set(), regionIds: new Set(), cells: 0 };
           read.indicatorIds.add(indicatorId);
@@ -341,11 +350,13 @@ export const SeriesService = {
           reads.set(agreementId, read);
         }
       }
-      s.periods = periods;
-      s.values = values;
-      s.statuses = statuses;
-      s.symbols = symbols;
-      s.readDetail = () => cellDetail(rows, first, n);
+      const s = newSeries(selection.indicators.get(indicatorId)!, selection.regions.get(regionId)!, dimension, code ?? TOTAL_CODE, window.asOf, {
+        periods,
+        values,
+        statuses,
+        symbols,
+        readDetail: () => cellDetail(rows, first, n),
+      });
       out.set(`${indicatorId}|${regionId}|${code ?? TOTAL_CODE}`, s);
     }
     await logAgreementReads(ctx, reads);
@@ -356,10 +367,12 @@ export const SeriesService = {
   assemble(key: SeriesKey, window: SeriesWindow, cells: Map<string, TimeSeries>, selection: Selection): TimeSeries[] {
     const pair = (indicatorId: number, regionId: number) => `${indicatorId}|${regionId}`;
     // Without a code list, a breakdown returns the total and every part that has data.
-    const partsWithData = groupBy(
-      [...cells.values()].filter((s) => s.breakdown && s.breakdown.code !== TOTAL_CODE),
-      (s) => pair(s.indicatorId, s.regionId),
-    );
+    const partsWithData = window.breakdown
+      ? groupBy(
+          [...cells.values()].filter((s) => s.breakdown && s.breakdown.code !== TOTAL_CODE),
+          (s) => pair(s.indicatorId, s.regionId),
+        )
+      : new Map<string, TimeSeries[]>();
     const out: TimeSeries[] = [];
     for (const indicatorId of key.indicatorIds) {
       for (const regionId of key.regionIds) {
@@ -431,8 +444,15 @@ function cellDetail(rows: readonly CellRow[], first: number, n: number): CellDet
   return d;
 }
 
-/** A series without cells; `queryCells` fills in those it has. */
+/** The lists of a series' cells, and how to build their detail. */
+type SeriesCells = Pick<TimeSeries, 'periods' | 'values' | 'statuses' | 'symbols' | 'readDetail'>;
+
+/** A series without cells (assemble: a combination with none visible to the viewer). */
 function emptySeries(indicator: Indicator, region: Region, dimension: BreakdownDimension | string | null, code: string, asOf: Date | null): TimeSeries {
+  return newSeries(indicator, region, dimension, code, asOf, { periods: [], values: [], statuses: [], symbols: [], readDetail: () => cellDetail([], 0, 0) });
+}
+
+function newSeries(indicator: Indicator, region: Region, dimension: BreakdownDimension | string | null, code: string, asOf: Date | null, cells: SeriesCells): TimeSeries {
   const s = new TimeSeries();
   s.asOf = asOf;
   s.indicatorId = indicator.id;
@@ -440,10 +460,10 @@ function emptySeries(indicator: Indicator, region: Region, dimension: BreakdownD
   s.indicator = indicator;
   s.region = region;
   s.breakdown = dimension ? { dimension: dimension as BreakdownDimension, code } : null;
-  s.periods = [];
-  s.values = [];
-  s.statuses = [];
-  s.symbols = [];
-  s.readDetail = () => cellDetail([], 0, 0);
+  s.periods = cells.periods;
+  s.values = cells.values;
+  s.statuses = cells.statuses;
+  s.symbols = cells.symbols;
+  s.readDetail = cells.readDetail;
   return s;
 }
