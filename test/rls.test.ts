@@ -178,6 +178,41 @@ describe("the public's connection", () => {
   });
 });
 
+describe.skipIf(!process.env.DATABASE_URL)("the public's prepared statements (server pass)", () => {
+  it('are prepared once per connection; one that a schema change made stale runs again unprepared, and its connection is closed', async () => {
+    await database.db.query(`CREATE TABLE prepared_probe (v varchar(10)); INSERT INTO prepared_probe VALUES ('eins'); GRANT SELECT ON prepared_probe TO kobi_app`);
+    const pool = new PublicPool({ url: database.url, connectTimeoutSeconds: 10, poolSize: 1 }); // one connection: each request gets the same
+    const probe = `SELECT v, pg_backend_pid() AS pid FROM prepared_probe`;
+    const ask = () =>
+      inRequest(
+        null,
+        async (ctx) => {
+          const [row] = await ctx.query(probe);
+          const [{ n }] = await ctx.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1`, [probe]);
+          return { ...row, prepared: n };
+        },
+        false,
+        pool,
+      );
+    try {
+      const first = await ask();
+      expect(first).toMatchObject({ v: 'eins', prepared: 1 });
+      expect(await ask(), 'the same connection, the statement still prepared').toEqual(first);
+      // A migration under the running hub changes the statement's result type (varchar(10) → varchar(20)).
+      await database.db.query(`ALTER TABLE prepared_probe ALTER COLUMN v TYPE varchar(20)`);
+      const after = await ask();
+      expect(after).toMatchObject({ v: 'eins', pid: first.pid });
+      // That connection still holds the stale statement: it was closed, the next request gets a new one.
+      const next = await ask();
+      expect(next).toMatchObject({ v: 'eins', prepared: 1 });
+      expect(next.pid).not.toBe(first.pid);
+    } finally {
+      await pool.end();
+      await database.db.query(`DROP TABLE prepared_probe`);
+    }
+  });
+});
+
 describe.skipIf(!process.env.DATABASE_URL)("the public's pool refuses a connection that is not the public's (server pass)", () => {
   /** The URL's own start-up options put an organization into every connection. */
   const withOrg = () => {
