@@ -129,7 +129,10 @@ export class DocumentGuard {
       const source = new Source(query);
       const tooMany = overTokenLimit(source, this.settings.maxTokens);
       if (tooMany) throw tooMany;
-      document = parse(source, { maxTokens: this.settings.maxTokens, noLocation: false });
+      // Without locations: a tree with them holds every token of the text until it is dropped,
+      // which for a long document is most of the garbage of its request. Only the errors of the
+      // specification's rule need them, and get them below.
+      document = parse(source, { maxTokens: this.settings.maxTokens, noLocation: true });
     } catch (err) {
       // As Apollo reports a syntax error (its SyntaxError class): the parser's message and position.
       // Nesting deep enough to exhaust the stack (a RangeError, within the token limit) is one too.
@@ -140,10 +143,12 @@ export class DocumentGuard {
     }
     const repeated = repeatedField(document);
     if (repeated) return [repeated];
-    const errors = validate(this.schema, document, this.rules);
-    // A rule of the specification's error carries no code: Apollo's own for it (and, like a parse
-    // error, its locations without the query text).
-    return errors.length ? errors.map((e) => (e.extensions.code ? e : withoutText(e.message, 'GRAPHQL_VALIDATION_FAILED', e))) : null;
+    let errors = validate(this.schema, document, this.rules);
+    if (!errors.length) return null;
+    // A rule of the specification's error carries no code: Apollo's own for it and, as Apollo
+    // reports it, its locations (the document parsed again, with them; the query text dropped).
+    if (errors.some((e) => !e.extensions.code)) errors = validate(this.schema, parse(query, { maxTokens: this.settings.maxTokens }), this.rules);
+    return errors.map((e) => (e.extensions.code ? e : withoutText(e.message, 'GRAPHQL_VALIDATION_FAILED', e)));
   }
 
   /**
