@@ -11,7 +11,7 @@ import type { Organization } from '../modules/organizations/organization.entity'
 import { OrganizationService } from '../modules/organizations/organization.service';
 import type { Region } from '../modules/regions/region.entity';
 import { RegionService } from '../modules/regions/region.service';
-import { SeriesService, type ObservationDetails, type SeriesKey } from '../modules/series/series.service';
+import { SeriesService, seriesKeyId, type ObservationDetails, type SeriesKey } from '../modules/series/series.service';
 import type { TimeSeries } from '../modules/series/series.types';
 import { StatementBatch } from './batch';
 import type { RequestContext } from './context';
@@ -52,9 +52,9 @@ export function createLoaders(ctx: RequestContext) {
     agreementsById: new DataLoader<number, DataSharingAgreement | null>((ids) => AgreementService.byIds(ctx, ids)),
     /** Key: observation id (carried on each point); the owner's restricted details of the cell. */
     observationDetailsById: new DataLoader<number, ObservationDetails | null>((ids) => SeriesService.detailsByIds(ctx, ids)),
-    /** Key: indicator ids × region ids in one window; compared by content, not identity. */
+    /** Key: indicators × regions in one window; compared by their ids and window (seriesKeyId), not identity. */
     seriesBySelection: new DataLoader<SeriesKey, TimeSeries[], string>((keys) => SeriesService.fetchBatch(ctx, keys), {
-      cacheKeyFn: (k) => JSON.stringify([k.indicatorIds, k.regionIds, k.window.key]),
+      cacheKeyFn: seriesKeyId,
     }),
   };
 }

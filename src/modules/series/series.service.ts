@@ -29,16 +29,19 @@ interface Selection {
 }
 
 /**
- * Key of the `seriesBySelection` loader: every combination of the ids, in one window. The
- * indicators and regions themselves come along (the caller has them at hand), so that the batch
- * needs no lookup per id; the loader compares keys by ids and window only.
+ * Key of the `seriesBySelection` loader: every combination of the indicators and regions, in one
+ * window. They come as the objects the caller has at hand, so that the batch needs no lookup per
+ * id; the loader compares keys by their ids and window (seriesKeyId).
  */
 export interface SeriesKey {
-  indicatorIds: number[];
-  regionIds: number[];
-  window: SeriesWindow;
   indicators: Indicator[];
   regions: Region[];
+  window: SeriesWindow;
+}
+
+/** What identifies a SeriesKey: the ids in order, and the window. */
+export function seriesKeyId(key: SeriesKey): string {
+  return JSON.stringify([key.indicators.map((i) => i.id), key.regions.map((r) => r.id), key.window.key]);
 }
 
 /** The owner's details of a cell (restricted fields, FieldRule.OWNER), by observation id. */
@@ -204,7 +207,7 @@ export const SeriesService = {
 
   /** The series for every indicator × region (× breakdown part), batched with other requests of the same request. */
   load(ctx: RequestContext, indicators: Indicator[], regions: Region[], window: SeriesWindow): Promise<TimeSeries[]> {
-    return ctx.loaders.seriesBySelection.load({ indicatorIds: indicators.map((i) => i.id), regionIds: regions.map((r) => r.id), window, indicators, regions });
+    return ctx.loaders.seriesBySelection.load({ indicators, regions, window });
   },
 
   /**
@@ -213,13 +216,13 @@ export const SeriesService = {
    * with no visible cell is an empty series (a stable shape for dashboards).
    */
   async fetchBatch(ctx: RequestContext, keys: readonly SeriesKey[]): Promise<TimeSeries[][]> {
-    SeriesService.checkCells(ctx, keys, byId(keys.flatMap((k) => k.indicators)));
+    SeriesService.checkCells(ctx, keys);
     const results = new Map<SeriesKey, TimeSeries[]>();
     for (const group of groupBy(keys, (k) => k.window.key).values()) {
       const { window } = group[0];
       const selection = { indicators: byId(group.flatMap((k) => k.indicators)), regions: byId(group.flatMap((k) => k.regions)) };
       const cells = await SeriesService.queryCells(ctx, selection, window);
-      for (const key of group) results.set(key, SeriesService.assemble(key, window, cells, selection));
+      for (const key of group) results.set(key, SeriesService.assemble(key, window, cells));
     }
     return keys.map((k) => results.get(k)!);
   },
@@ -231,11 +234,11 @@ export const SeriesService = {
    * × breakdown parts. More than `maxCells` → QUERY_TOO_COMPLEX before the series statement runs.
    * The indicators come with the keys, so this costs no statement.
    */
-  checkCells(ctx: RequestContext, keys: readonly SeriesKey[], indicators: Map<number, Indicator>): void {
+  checkCells(ctx: RequestContext, keys: readonly SeriesKey[]): void {
     let cells = 0;
     for (const key of keys) {
-      const periods = key.indicatorIds.reduce((sum, id) => sum + periodCount(indicators.get(id)!.periodType, key.window), 0);
-      cells += periods * key.regionIds.length * partCount(key.window);
+      const periods = key.indicators.reduce((sum, indicator) => sum + periodCount(indicator.periodType, key.window), 0);
+      cells += periods * key.regions.length * partCount(key.window);
     }
     const limit = ctx.config.maxCells;
     if (cells > limit) {
@@ -364,7 +367,7 @@ export const SeriesService = {
   },
 
   /** The series of one key: indicators × regions × breakdown parts, in argument order. */
-  assemble(key: SeriesKey, window: SeriesWindow, cells: Map<string, TimeSeries>, selection: Selection): TimeSeries[] {
+  assemble(key: SeriesKey, window: SeriesWindow, cells: Map<string, TimeSeries>): TimeSeries[] {
     const pair = (indicatorId: number, regionId: number) => `${indicatorId}|${regionId}`;
     // Without a code list, a breakdown returns the total and every part that has data.
     const partsWithData = window.breakdown
@@ -374,16 +377,13 @@ export const SeriesService = {
         )
       : new Map<string, TimeSeries[]>();
     const out: TimeSeries[] = [];
-    for (const indicatorId of key.indicatorIds) {
-      for (const regionId of key.regionIds) {
+    for (const indicator of key.indicators) {
+      for (const region of key.regions) {
         const codes = !window.breakdown
           ? [TOTAL_CODE]
-          : (window.breakdown.codes ?? [TOTAL_CODE, ...(partsWithData.get(pair(indicatorId, regionId)) ?? []).map((s) => s.breakdown!.code)]);
+          : (window.breakdown.codes ?? [TOTAL_CODE, ...(partsWithData.get(pair(indicator.id, region.id)) ?? []).map((s) => s.breakdown!.code)]);
         for (const code of codes) {
-          out.push(
-            cells.get(`${pair(indicatorId, regionId)}|${code}`) ??
-              emptySeries(selection.indicators.get(indicatorId)!, selection.regions.get(regionId)!, window.breakdown?.dimension ?? null, code, window.asOf),
-          );
+          out.push(cells.get(`${pair(indicator.id, region.id)}|${code}`) ?? emptySeries(indicator, region, window.breakdown?.dimension ?? null, code, window.asOf));
         }
       }
     }
