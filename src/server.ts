@@ -27,6 +27,15 @@ import { hubSchema } from './graphql/schema';
  */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** The answer to a body over the limit: 413 QUERY_TOO_COMPLEX with the limit (README "Limits"). */
+function refuseBody(res: express.Response, status: number, message: string, extensions: Record<string, unknown>): void {
+  noteErrorCode(res, String(extensions.code));
+  res.status(status).json({ errors: [{ message, extensions }] });
+}
+
+const tooLarge = (res: express.Response, limit: number) =>
+  refuseBody(res, 413, `the request body is larger than ${limit} bytes`, { code: 'QUERY_TOO_COMPLEX', limit: 'body', max: limit });
+
 /**
  * Answers a body the JSON parser refused in GraphQL's error shape with a code, instead of
  * Express's HTML page: too large → 413 QUERY_TOO_COMPLEX (`extensions: { limit: "body", max }`),
@@ -35,16 +44,42 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 const bodyErrors: express.ErrorRequestHandler = (err, _req, res, next) => {
   const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : undefined;
   if (!status) return next(err);
-  const extensions =
-    err.type === 'entity.too.large' ? { code: 'QUERY_TOO_COMPLEX', limit: 'body', max: err.limit } : { code: 'BAD_REQUEST' };
-  const message =
-    err.type === 'entity.too.large'
-      ? `the request body is larger than ${err.limit} bytes`
-      : err.type === 'entity.parse.failed'
-        ? 'the request body is not valid JSON'
-        : String(err.message); // body-parser's 4xx messages are meant for the client (`expose`)
-  res.status(status).json({ errors: [{ message, extensions }] });
+  if (err.type === 'entity.too.large') return tooLarge(res, err.limit);
+  const message = err.type === 'entity.parse.failed' ? 'the request body is not valid JSON' : String(err.message); // body-parser's 4xx messages are meant for the client (`expose`)
+  refuseBody(res, status, message, { code: 'BAD_REQUEST' });
 };
+
+/**
+ * How much of a body refused from its `Content-Length` the hub reads off and discards, so that
+ * the client gets to read the answer and the connection can carry its next request; a client that
+ * sends more has its connection closed.
+ */
+export const REFUSED_BODY_DISCARD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The JSON body parser behind a check of the declared length: a body whose `Content-Length` is
+ * over the limit is answered at once, before a byte of it is read, and what the client still
+ * sends is discarded up to REFUSED_BODY_DISCARD_BYTES, then the connection is closed. body-parser
+ * alone answers 413 only after reading the whole body (up to Node's 300 s request timeout), so
+ * the answer took as long as the upload and a client could have the hub read any amount. Closing
+ * at once instead resets the connection under a client still writing, and some clients (Node's
+ * own `http`) then report the reset, not the answer. A body sent without a length (chunked) is
+ * cut by body-parser at the limit.
+ */
+function jsonWithin(limit: number): express.RequestHandler {
+  const parse = express.json({ limit });
+  return (req, res, next) => {
+    if (Number(req.headers['content-length']) > limit) {
+      let discarded = 0;
+      req.on('data', (chunk: Buffer) => {
+        discarded += chunk.length;
+        if (discarded > REFUSED_BODY_DISCARD_BYTES) req.socket.destroy();
+      });
+      return tooLarge(res, limit);
+    }
+    parse(req, res, next);
+  };
+}
 
 export interface Hub {
   app: express.Express;
@@ -103,7 +138,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   const schema = hubSchema();
   const { plugin: costLimit, ...limits } = queryLimits(schema, deps.config); // README "Limits"
   const guard = new DocumentGuard(schema, deps.config);
-  const bodyFor = { member: express.json({ limit: BODY_LIMIT_BYTES }), public: express.json({ limit: deps.config.maxAnonymousBody }) };
+  const bodyFor = { member: jsonWithin(BODY_LIMIT_BYTES), public: jsonWithin(deps.config.maxAnonymousBody) };
   const apollo = new ApolloServer<RequestContext>({
     schema,
     ...limits,

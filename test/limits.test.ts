@@ -1,7 +1,9 @@
 import { getIntrospectionQuery, parse, type GraphQLError } from 'graphql';
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentGuard, MAX_FIELD_REPEATS } from '../src/graphql/document-guard';
+import { REFUSED_BODY_DISCARD_BYTES } from '../src/server';
 import { hubSchema } from '../src/graphql/schema';
 import { startTestHub, TEST_SETTINGS, type TestHub } from './support/hub';
 
@@ -266,6 +268,41 @@ describe('every rejection of an anonymous request: HTTP 4xx, a stable code, no S
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors![0].extensions).toEqual({ code, ...extensions, ...(code === 'QUERY_TOO_COMPLEX' && extensions.limit === 'cost' ? { cost: expect.any(Number), max: TEST_SETTINGS.maxCost } : {}) });
     expect(statements).toEqual([]);
+  });
+
+  it('a body over the limit by its Content-Length is answered before it is sent, the rest read off up to a bound; a chunked one is cut at the limit', async () => {
+    // Headers promising 100 MB, then 11 bytes: the answer must come without the rest (body-parser
+    // reads a refused body to its end before answering, which a client could abuse).
+    const target = new URL(url());
+    const socket = net.connect(Number(target.port), target.hostname);
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{"query": "`);
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (received += chunk));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined); // the reset when the hub cuts the connection
+    const deadline = Date.now() + 5000;
+    while (!/\r\n\r\n.*\}\]\}$/s.test(received) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [head, body] = received.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 413 /);
+    expect(JSON.parse(body).errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'body', max: TEST_SETTINGS.maxAnonymousBody });
+    // The hub reads off what follows up to REFUSED_BODY_DISCARD_BYTES, then closes the connection.
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    for (let sent = 0; sent <= REFUSED_BODY_DISCARD_BYTES + chunk.length && !socket.destroyed; sent += chunk.length) {
+      if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
+    }
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the hub kept the connection open past the bound')), 5000).unref())]);
+
+    // Without a length the parser reads up to the limit and refuses what goes past it.
+    const chunks = [JSON.stringify({ query: '{ __typename }', variables: { x: 'x'.repeat(TEST_SETTINGS.maxAnonymousBody) } })];
+    const chunked = await fetch(url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({ pull: (c) => (chunks.length ? c.enqueue(new TextEncoder().encode(chunks.pop())) : c.close()) }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as any).errors[0].extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'body', max: TEST_SETTINGS.maxAnonymousBody });
   });
 
   it('a logged-in request refused after its context was built still ends its transaction (no connection left in one)', async () => {
