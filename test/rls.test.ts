@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config';
 import { isDatabaseUnavailable } from '../src/db/faults';
 import { openDatabase } from '../src/db/open';
 import { PublicPool } from '../src/db/public-pool';
+import { GENERIC_PLAN_MAX_ELEMENTS, needsCustomPlan } from '../src/db/request-transaction';
 import { createContext, type RequestContext } from '../src/graphql/context';
 import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
@@ -209,6 +210,25 @@ describe.skipIf(!process.env.DATABASE_URL)("the public's prepared statements (se
     } finally {
       await pool.end();
       await database.db.query(`DROP TABLE prepared_probe`);
+    }
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)("the public's plans (server pass)", () => {
+  it('are generic, made once per connection; a statement with an array over 100 elements is planned for its parameters, and the connection is generic again after it', async () => {
+    const pool = new PublicPool({ url: database.url, connectTimeoutSeconds: 10, poolSize: 1 });
+    const mode = `SELECT current_setting('plan_cache_mode') AS mode, cardinality($1::int[]) AS n, pg_backend_pid() AS pid`;
+    const ask = (n: number) => inRequest(null, async (ctx) => (await ctx.query(mode, [Array.from({ length: n }, (_, i) => i)]))[0], false, pool);
+    try {
+      const small = await ask(GENERIC_PLAN_MAX_ELEMENTS);
+      expect(small).toMatchObject({ mode: 'force_generic_plan', n: 100 });
+      expect(await ask(GENERIC_PLAN_MAX_ELEMENTS + 1)).toEqual({ mode: 'force_custom_plan', n: 101, pid: small.pid });
+      expect(await ask(2)).toEqual({ mode: 'force_generic_plan', n: 2, pid: small.pid });
+      expect(needsCustomPlan(['a', [1, 2], null])).toBe(false);
+      expect(needsCustomPlan([5, Array.from({ length: 101 }, () => 'x')])).toBe(true);
+      expect(needsCustomPlan(undefined)).toBe(false);
+    } finally {
+      await pool.end();
     }
   });
 });

@@ -50,11 +50,11 @@ export class PublicPool {
     this.pool = new pg.Pool({
       connectionString: url.toString(),
       ...connectionSettings(opts),
-      // plan_cache_mode: the public session prepares its statements once per connection
-      // (request-transaction.ts, AutocommitSession); each execution is still planned for its own
-      // parameters, as an unnamed statement is: one generic plan for 2 regions and for 10,591 was
-      // measured a third slower on the bulk pull.
-      options: [own, `-c role=${APP_ROLE}`, '-c default_transaction_read_only=on', '-c plan_cache_mode=force_custom_plan'].filter(Boolean).join(' '),
+      // plan_cache_mode: the public session prepares its statements once per connection and runs
+      // them on a plan made once per connection; a statement with long arrays for parameters
+      // switches to plans for its own parameters while it runs (request-transaction.ts,
+      // AutocommitSession, needsCustomPlan).
+      options: [own, `-c role=${APP_ROLE}`, '-c default_transaction_read_only=on', '-c plan_cache_mode=force_generic_plan'].filter(Boolean).join(' '),
       application_name: 'kobi-data-hub (public)',
       max: opts.poolSize ?? DEFAULT_POOL_SIZE,
     });
