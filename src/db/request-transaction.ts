@@ -18,9 +18,10 @@ import type { PublicPool } from './public-pool';
  * `finish`: commit when the request succeeded, rollback otherwise, so a request never leaves half
  * its writes behind.
  *
- * The public's request, given a PublicPool (a PostgreSQL server), runs on a connection of that
- * pool, which is APP_ROLE with no organization and read-only for its whole session: its statements
- * run in autocommit, two round trips fewer than a transaction (`BEGIN; SET LOCAL ROLE`, `COMMIT`).
+ * The public's request, given a PublicPool (a PostgreSQL server), runs each statement on a
+ * connection of that pool, which is APP_ROLE with no organization and read-only for its whole
+ * session: in autocommit, two round trips fewer than a transaction (`BEGIN; SET LOCAL ROLE`,
+ * `COMMIT`), and without holding a connection between statements.
  * Each statement reads committed data, as it would inside a READ COMMITTED transaction. Without a
  * PublicPool (the embedded database, or a caller that gives none) the public gets a transaction
  * too, opened at its first statement. On the embedded database transactions run one at a time; a
@@ -122,8 +123,8 @@ export class RequestTransaction {
   }
 
   /**
-   * Opens the request's session. The public's, given a PublicPool: a connection of that pool,
-   * nothing sent (but the pool's one check of a connection new to it). Otherwise a transaction,
+   * Opens the request's session. The public's, given a PublicPool: nothing is sent, each statement
+   * takes a connection of that pool for itself. Otherwise a transaction,
    * begun and switched to APP_ROLE in as few round trips as the protocol allows (they are most of
    * the fixed cost of a small request): the public in one simple-protocol message; a member in
    * two, the organization lookup setting `kobi.org_id` and the role itself. The transaction is
@@ -132,7 +133,7 @@ export class RequestTransaction {
   private open(member?: { orgCode: string; subject: string }): Promise<Session> {
     this.opening ??= (async () => {
       if (member === undefined && this.publicPool) {
-        this.session = new AutocommitSession(await this.publicPool.connect());
+        this.session = new AutocommitSession(this.publicPool);
         return this.session;
       }
       const runner = this.db.createQueryRunner();
@@ -213,78 +214,74 @@ class TransactionSession implements Session {
 }
 
 /**
- * A connection of the PublicPool, in autocommit: nothing to commit or roll back (it is read-only).
- * While checked out it has an error listener of its own, as TypeORM gives its runners: a
- * connection that fails between two statements would otherwise raise an uncaught error and end
- * the process (DESIGN §9); the next statement then fails as "not queryable", a database fault,
- * and the connection is closed rather than returned.
+ * The public's statements on the PublicPool, in autocommit: nothing to commit or roll back (its
+ * connections are read-only). Each statement takes a connection for itself and returns it at
+ * once, as the baselines' `pool.query` does: a request does not hold a connection while its
+ * resolvers run between two statements, so ten connections serve more requests at a time with
+ * less waiting (in a transaction a request must keep its connection; here nothing is gained by
+ * it, since each statement in autocommit reads the data committed when it starts either way).
+ * While checked out a connection has an error listener of its own, as TypeORM gives its runners:
+ * one that fails under a statement would otherwise raise an uncaught error and end the process
+ * (DESIGN §9); it is then closed rather than returned.
  */
 class AutocommitSession implements Session {
-  private released = false;
-  private failed?: Error;
-  private readonly onError = (err: Error): void => {
-    this.failed ??= err;
-  };
-
-  constructor(private readonly pgClient: PoolClient) {
-    pgClient.on('error', this.onError);
-  }
+  constructor(private readonly pool: PublicPool) {}
 
   query(sql: string, params?: unknown[]): Promise<unknown[]> {
-    return this.run((name) => this.pgClient.query({ text: sql, values: params, name }), sql, params);
+    return this.run((client, name) => client.query({ text: sql, values: params, name }), sql, params);
   }
 
   queryArrays(sql: string, params?: unknown[]): Promise<unknown[][]> {
-    return this.run((name) => this.pgClient.query<unknown[]>({ text: sql, values: params, name, rowMode: 'array' }), sql, params);
+    return this.run((client, name) => client.query<unknown[]>({ text: sql, values: params, name, rowMode: 'array' }), sql, params);
   }
 
   /**
-   * Runs a statement as a prepared statement of this connection (`statementName`): it is parsed,
+   * Runs a statement as a prepared statement of its connection (`statementName`): it is parsed,
    * analysed and rewritten (row-level security included) once per connection, not per request,
    * which is most of a small request's time in PostgreSQL beside planning (a dashboard's two
    * statements: about 1 ms less). A statement is also planned once per connection (the
    * connection's `plan_cache_mode` is `force_generic_plan`, public-pool.ts), unless one of its
    * array parameters is too long for that plan (`needsCustomPlan`): then it runs between `SET
    * plan_cache_mode = force_custom_plan` and `RESET`, planned for its own parameters. Only here:
-   * the session is read-only and in autocommit,
-   * so a statement that a schema change invalidated under it ("cached plan must not change
-   * result type") can run again unprepared, and the connection, which still holds the stale
-   * statement, is closed when the request ends.
+   * the session is read-only and in autocommit, so a statement that a schema change invalidated
+   * under it ("cached plan must not change result type") can run again unprepared, and the
+   * connection, which still holds the stale statement, is closed afterwards.
    */
-  private async run<R>(query: (name: string | undefined) => Promise<{ rows: R[] }>, sql: string, params?: unknown[]): Promise<R[]> {
+  private async run<R>(query: (client: PoolClient, name: string | undefined) => Promise<{ rows: R[] }>, sql: string, params?: unknown[]): Promise<R[]> {
+    const client = await this.pool.connect();
+    let failed: Error | undefined;
+    const onError = (err: Error) => void (failed ??= err);
+    client.on('error', onError);
     const name = statementName(sql);
     const custom = needsCustomPlan(params);
-    if (custom) await this.pgClient.query('SET plan_cache_mode = force_custom_plan');
     try {
-      return (await query(name)).rows;
+      if (custom) await client.query('SET plan_cache_mode = force_custom_plan');
+      try {
+        return (await query(client, name)).rows;
+      } catch (err) {
+        if (name === undefined || (err as { code?: string }).code !== STALE_PREPARED_STATEMENT) throw err;
+        failed ??= err as Error;
+        return (await query(client, undefined)).rows;
+      } finally {
+        // Back to the connection's generic plans; a connection that cannot say so is not reused.
+        if (custom) await client.query('RESET plan_cache_mode').catch((err: Error) => void (failed ??= err));
+      }
     } catch (err) {
-      if (name === undefined || (err as { code?: string }).code !== STALE_PREPARED_STATEMENT) throw err;
-      this.failed ??= err as Error;
-      return (await query(undefined)).rows;
+      if (isDatabaseUnavailable(err)) failed ??= err as Error;
+      throw err;
     } finally {
-      // Back to the connection's generic plans; a connection that cannot say so is not reused.
-      if (custom) await this.pgClient.query('RESET plan_cache_mode').catch((err: Error) => void (this.failed ??= err));
+      client.removeListener('error', onError);
+      client.release(failed);
     }
   }
 
   async client(): Promise<PoolClient> {
-    return this.pgClient;
+    throw new Error("the public's statements have no connection of their own (read-only, autocommit)");
   }
 
-  async end(): Promise<void> {
-    this.release();
-  }
+  async end(): Promise<void> {}
 
-  async discard(err: Error): Promise<void> {
-    this.release(err);
-  }
-
-  private release(err?: Error): void {
-    if (this.released) return;
-    this.released = true;
-    this.pgClient.removeListener('error', this.onError);
-    this.pgClient.release(err ?? this.failed);
-  }
+  async discard(): Promise<void> {}
 }
 
 /**
