@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import pino from 'pino';
 import { createAuthentication } from '../src/access/auth';
 import { loadConfig } from '../src/config';
@@ -13,7 +12,8 @@ import * as limits from '../src/graphql/limits';
 import { createLogger, silentLogger, type Logger } from '../src/logger';
 import { createHub, type Hub, type OperationsSettings } from '../src/server';
 import { seedDemoData } from '../seeds/seed';
-import { runBench, table, UsageError } from './support';
+import { load as generate } from './load';
+import { median, runBench, table, UsageError } from './support';
 
 /**
  * `npm run bench:overhead [-- --duration S --connections 1,16 --rounds 9]`: what the production
@@ -39,15 +39,13 @@ interface Run {
   p99: number;
 }
 
+/** A fixed-duration run (bench/load.ts); every answer must be a 200. */
 async function load(url: string, body: string, connections: number, duration: number): Promise<Run> {
-  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration, workers: 1, timeout: 30 });
-  if (result.errors || result.timeouts || result['2xx'] !== result.requests.total) {
-    throw new Error(`${result.errors} errors, ${result.timeouts} timeouts, ${result.requests.total - result['2xx']} answers other than 2xx at ${connections} connections`);
-  }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  const result = await generate({ url, body, connections, duration });
+  const other = result.requests - (result.statuses[200] ?? 0);
+  if (result.errors || other) throw new Error(`${result.errors} requests without an answer, ${other} answers other than 200 at ${connections} connections`);
+  return { rps: result.rps, p50: result.p50, p99: result.p99 };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<number> {
   let values: Record<string, string>;
@@ -136,7 +134,7 @@ async function main(): Promise<number> {
       const [a, b] = [figure('on'), figure('off')];
       const ratio = median(runs.on.map((x, r) => x.rps / runs.off[r].rps));
       worst = Math.min(worst, ratio);
-      rows.push([`@${conn}`, a.rps.toFixed(0), `${a.p50} / ${a.p99}`, b.rps.toFixed(0), `${b.p50} / ${b.p99}`, `${ratio.toFixed(2)}×`, runs.on.map((x) => x.rps.toFixed(0)).join(' ') + ' | ' + runs.off.map((x) => x.rps.toFixed(0)).join(' ')]);
+      rows.push([`@${conn}`, a.rps.toFixed(0), `${a.p50.toFixed(2)} / ${a.p99.toFixed(2)}`, b.rps.toFixed(0), `${b.p50.toFixed(2)} / ${b.p99.toFixed(2)}`, `${ratio.toFixed(2)}×`, runs.on.map((x) => x.rps.toFixed(0)).join(' ') + ' | ' + runs.off.map((x) => x.rps.toFixed(0)).join(' ')]);
     }
     console.log(table(['connections', 'on req/s', 'on p50 / p99 ms', 'off req/s', 'off p50 / p99 ms', 'on ÷ off (median of rounds)', 'req/s per round (on | off)'], rows));
     console.log(`\nTarget: on ÷ off at least ${TARGET}: ${worst >= TARGET ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)}×)`);

@@ -3,19 +3,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { createAuthentication } from '../src/access/auth';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/open';
 import { silentLogger } from '../src/logger';
 import { BODY_LIMIT_BYTES, createHub } from '../src/server';
-import { countStatements, runBench, table, UsageError } from './support';
+import { load as generate } from './load';
+import { countStatements, median, runBench, table, UsageError } from './support';
 
 /**
  * `npm run bench:reject [-- --duration S --connections 1,16]`: rejected queries are cheap (issue 6,
  * benchmark). The p99 latency of abusive requests that the hub refuses, against `{ __typename }`
- * (a request that runs but needs no database) measured in the same run, with autocannon like
- * `npm run bench`. Target: each refusal within 2× the baseline's p99. Every request is checked
+ * (a request that runs but needs no database) measured in the same run, with the load generator of
+ * bench/load.ts like `npm run bench`. Target: each refusal within 2× the baseline's p99. Every request is checked
  * once beforehand for its status and code, and counted at the driver: a refusal sends no SQL.
  * Each kind runs twice: with the same text every time (as a script in a loop sends it), and with a
  * text of its own each time (a comment with a random id), which neither Apollo's document cache nor
@@ -29,11 +29,8 @@ import { countStatements, runBench, table, UsageError } from './support';
 
 const TARGET = 2;
 
-/** The middle of the figures (the mean of the two middle ones for an even count). */
-function median(figures: number[]): number {
-  const sorted = [...figures].sort((a, b) => a - b);
-  return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
-}
+/** Milliseconds with two decimals (the load generator measures microseconds). */
+const ms = (x: number) => x.toFixed(2);
 
 interface Case {
   name: string;
@@ -45,9 +42,9 @@ interface Case {
 }
 
 /**
- * A case from its document: `fresh` appends a comment that autocannon fills with a new id per
- * request (`idReplacement`). Not for a body refused from its `Content-Length` (413): the hub never
- * reads that text, and a new one each time would only measure the load generator rebuilding it.
+ * A case from its document: `fresh` appends a comment that the load generator fills with a new id
+ * per request. Not for a body refused from its `Content-Length` (413): the hub never reads that
+ * text, and a new one each time would only measure the load generator rebuilding it.
  */
 const doc = (name: string, query: string, status: number, code?: string, variables?: Record<string, unknown>): Case => ({
   name,
@@ -78,15 +75,12 @@ interface Load {
   requests: number;
 }
 
-/** A fixed-duration autocannon run in a worker thread; every answer must have the case's status. */
+/** A fixed-duration run; every answer must have the case's status. */
 async function load(url: string, c: Case, connections: number, duration: number, fresh = false): Promise<Load> {
-  const body = fresh ? c.fresh! : c.body;
-  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, idReplacement: fresh, connections, duration, workers: 1, timeout: 30 });
-  const expected = c.status === 200 ? result['2xx'] : c.status === 413 || c.status === 400 ? result['4xx'] : 0;
-  if (result.errors || result.timeouts || expected !== result.requests.total) {
-    throw new Error(`${c.name}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.requests.total - expected} answers other than HTTP ${c.status} at ${connections} connections`);
-  }
-  return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, requests: result.requests.total };
+  const result = await generate({ url, body: fresh ? c.fresh! : c.body, fresh, connections, duration });
+  const other = result.requests - (result.statuses[c.status] ?? 0);
+  if (result.errors || other) throw new Error(`${c.name}: ${result.errors} requests without an answer (${JSON.stringify(result.errorCodes)}), ${other} answers other than HTTP ${c.status} at ${connections} connections`);
+  return { p50: result.p50, p99: result.p99, rps: result.rps, requests: result.requests };
 }
 
 async function main(): Promise<number> {
@@ -142,7 +136,7 @@ async function main(): Promise<number> {
         const p99s = baselines.map((b) => b.p99);
         const base = median(p99s);
         results.set(baseline, { p50: median(baselines.map((b) => b.p50)), p99: base, rps: median(baselines.map((b) => b.rps)), requests: 0 });
-        return { results, base, range: `${Math.min(...p99s)}–${Math.max(...p99s)}`, runs: baselines.length };
+        return { results, base, range: `${ms(Math.min(...p99s))}–${ms(Math.max(...p99s))}`, runs: baselines.length };
       };
       const repeated = await runs(false);
       const fresh = await runs(true);
@@ -150,9 +144,9 @@ async function main(): Promise<number> {
         const cells = [repeated, fresh].map((run, i) => {
           const r = run.results.get(c);
           if (!r) return ['', '', ''];
-          const ratio = r.p99 / Math.max(run.base, 1); // autocannon's resolution is 1 ms
+          const ratio = r.p99 / run.base;
           if (c !== baseline) worst[i === 0 ? 'repeated' : 'fresh'] = Math.max(worst[i === 0 ? 'repeated' : 'fresh'], ratio);
-          return [`${r.p50} / ${r.p99}`, r.rps.toFixed(0), c === baseline ? `(median of ${run.runs}; p99 ${run.range})` : `${ratio.toFixed(2)}×`];
+          return [`${ms(r.p50)} / ${ms(r.p99)}`, r.rps.toFixed(0), c === baseline ? `(median of ${run.runs}; p99 ${run.range})` : `${ratio.toFixed(2)}×`];
         });
         rows.push([`${c.name} @${conn}`, c.code ? `${c.status} ${c.code}` : String(c.status), `${Math.round(c.body.length / 1024)} KB`, ...cells.flat()]);
       }

@@ -56,6 +56,12 @@ export async function countStatements(fn: () => Promise<unknown>): Promise<{ sta
   return counted;
 }
 
+/** The middle of the figures (the mean of the two middle ones for an even count). */
+export function median(figures: number[]): number {
+  const sorted = [...figures].sort((a, b) => a - b);
+  return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+}
+
 /** A plain-text table: first column left-aligned, the others right-aligned. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { createAuthentication } from '../src/access/auth';
 import { loadConfig } from '../src/config';
@@ -13,14 +12,16 @@ import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
 import { startBareApollo, startRawServer, type Baseline, type RawRequest } from './baselines';
 import { SCALE_KEY, scaleIndicatorCode, type ScaleInfo } from './scale-data';
-import { countStatements, runBench, table, UsageError } from './support';
+import { load as generate } from './load';
+import { countStatements, median, runBench, table, UsageError } from './support';
 
 /**
- * `npm run bench [-- --duration S --connections 1,16,64 --only name,…]`: the workloads of a
- * dashboard and a report generator through the real hub over HTTP, against the scale data of
- * `npm run bench:data` in the database named by DATABASE_URL, at several concurrencies with
- * autocannon (in a worker thread, so that the load generator does not share the servers' event
- * loop; it does share the machine's cores). Two baselines run the same statements in the same
+ * `npm run bench [-- --duration S --rounds N --connections 1,16,64 --only name,…]`: the workloads
+ * of a dashboard and a report generator through the real hub over HTTP, against the scale data of
+ * `npm run bench:data` in the database named by DATABASE_URL, at several concurrencies with the
+ * load generator of bench/load.ts (in a worker thread, so that it does not share the servers'
+ * event loop; it does share the machine's cores), in rounds of all sides whose ratios are taken
+ * per round and then their median. Two baselines run the same statements in the same
  * run (bench/baselines.ts): raw `pg` + `JSON.stringify`, and bare Apollo (graphql-js by hand).
  * The hub runs with demo mode off and is asked as the public, which reads every cell of the scale
  * data (released, PUBLIC): so all three sides must return the same number of cells, checked.
@@ -64,21 +65,23 @@ interface Side {
 const SERIES_FIELDS = 'region { code } indicator { code } periods values statuses';
 const seriesCells = (body: any) => (body.data.series as Array<{ periods: string[] }>).reduce((n, s) => n + s.periods.length, 0);
 
-function parseFlags(): { duration: number; connections: number[]; only: string[] | null } {
+function parseFlags(): { duration: number; rounds: number; connections: number[]; only: string[] | null } {
   let values: Record<string, string | undefined>;
   try {
-    values = parseArgs({ options: { duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '1,16,64' }, only: { type: 'string' } } }).values as Record<
+    values = parseArgs({ options: { duration: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '1,16,64' }, only: { type: 'string' } } }).values as Record<
       string,
       string
     >;
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}; usage: npm run bench -- [--duration S] [--connections 1,16,64] [--only dashboard,bulk]`);
+    throw new UsageError(`${(err as Error).message}; usage: npm run bench -- [--duration S] [--rounds N] [--connections 1,16,64] [--only dashboard,bulk]`);
   }
   const duration = Number(values.duration);
   if (!Number.isInteger(duration) || duration < 1) throw new UsageError(`--duration must be a positive integer (seconds), got "${values.duration}"`);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds must be a positive integer, got "${values.rounds}"`);
   const connections = values.connections!.split(',').map(Number);
   if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new UsageError(`--connections must be positive integers, got "${values.connections}"`);
-  return { duration, connections, only: values.only ? values.only.split(',') : null };
+  return { duration, rounds, connections, only: values.only ? values.only.split(',') : null };
 }
 
 /** The workloads over the scale data, with the ids the raw baseline is given up front. */
@@ -170,26 +173,45 @@ interface Load {
   requests: number;
 }
 
-/** A fixed-duration autocannon run in one worker thread; any failed request fails the bench. */
+/** The hub's figures over a baseline's: the median of the rounds' ratios (each round's runs are seconds apart). */
+interface Ratios {
+  rawP50: number;
+  rawP99: number;
+  bareP50: number;
+  bareP99: number;
+  rawRps: number;
+  bareRps: number;
+  /** Each round's hub ÷ bare Apollo p99, to show how far they scatter. */
+  bareP99s: number[];
+}
+
+function roundRatios(hub: Load[], bare: Load[], raw: Load[]): Ratios {
+  const of = (side: Load[], f: (l: Load) => number) => hub.map((h, i) => f(h) / f(side[i]));
+  const bareP99s = of(bare, (l) => l.p99);
+  return {
+    rawP50: median(of(raw, (l) => l.p50)),
+    rawP99: median(of(raw, (l) => l.p99)),
+    bareP50: median(of(bare, (l) => l.p50)),
+    bareP99: median(bareP99s),
+    rawRps: median(of(raw, (l) => l.rps)),
+    bareRps: median(of(bare, (l) => l.rps)),
+    bareP99s,
+  };
+}
+
+const times = (ratio: number) => `${ratio.toFixed(2)}x`;
+const spread = (ratios: number[]) => `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+
+/** A fixed-duration run (bench/load.ts); any request without a 200 answer fails the bench. */
 async function load(url: string, body: string, connections: number, duration: number): Promise<Load> {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    duration,
-    workers: 1,
-    timeout: 60,
-  });
-  if (result.errors || result.timeouts || result.non2xx) {
-    throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses at ${connections} connections`);
-  }
-  return { p50: result.latency.p50, p99: result.latency.p99, rps: result.requests.average, requests: result.requests.total };
+  const result = await generate({ url, body, connections, duration });
+  const other = result.requests - (result.statuses[200] ?? 0);
+  if (result.errors || other) throw new Error(`${url}: ${result.errors} requests without an answer, ${other} answers other than 200 at ${connections} connections`);
+  return { p50: result.p50, p99: result.p99, rps: result.rps, requests: result.requests };
 }
 
 /**
- * Waits until the servers have worked off what a run left behind: autocannon stops sending at the
+ * Waits until the servers have worked off what a run left behind: the load generator stops sending at the
  * end of its duration, but requests already accepted still run (up to 64 per side), and would
  * slow the next run and spoil its statement count. Idle means: no statement of this database in
  * flight and this process's event loop on time (no serialization running), for a whole second.
@@ -231,7 +253,7 @@ async function main(): Promise<number> {
       `data:     ${scale.regions.toLocaleString('en')} regions (${scale.lander} Länder, ${scale.kreise} Kreise, ${scale.gemeinden} Gemeinden) x ${scale.indicators} indicators x ` +
         `${scale.years} years = ${scale.observations.toLocaleString('en')} observations`,
     );
-    console.log(`runs:     ${flags.duration} s per side and concurrency (${flags.connections.join(', ')}); hub asked as the public (demo mode off)\n`);
+    console.log(`runs:     ${flags.rounds} rounds of ${flags.duration} s per side and concurrency (${flags.connections.join(', ')}); hub asked as the public (demo mode off)\n`);
 
     const raw = await startRawServer(pool);
     started.push(raw);
@@ -269,31 +291,37 @@ async function main(): Promise<number> {
         continue;
       }
       const rows: string[][] = [];
-      const byConnections = new Map<number, Load[]>();
+      const ratiosAt = new Map<number, Ratios>();
       const concurrencies = w.name === 'bulk' ? [...new Set(flags.connections.map((c) => Math.min(c, BULK_MAX_CONNECTIONS)))] : flags.connections;
+      const duration = w.name === 'bulk' ? Math.max(flags.duration, BULK_MIN_DURATION) : flags.duration;
       for (const connections of concurrencies) {
-        const loads: Load[] = [];
-        for (const side of sides) {
-          loads.push(await load(side.url, side.body(w), connections, w.name === 'bulk' ? Math.max(flags.duration, BULK_MIN_DURATION) : flags.duration));
-          await drain(pool);
+        // Rounds of all three sides, each round in another order: a side's runs are spread over the
+        // whole measurement, and each ratio compares runs seconds apart (README "Workloads at scale").
+        const runs: Load[][] = sides.map(() => []);
+        for (let round = 0; round < flags.rounds; round++) {
+          for (let k = 0; k < sides.length; k++) {
+            const i = (k + round) % sides.length;
+            runs[i].push(await load(sides[i].url, sides[i].body(w), connections, duration));
+            await drain(pool);
+          }
         }
-        byConnections.set(connections, loads);
-        const [h, b, r] = loads;
-        // autocannon's latencies have a resolution of 1 ms: no ratio to a latency below that.
-        const times = (x: number, y: number) => (y >= 1 ? `${(x / y).toFixed(2)}x` : '-');
+        const [h, b, r] = runs;
+        const ratios = roundRatios(h, b, r);
+        ratiosAt.set(connections, ratios);
         for (const [i, side] of sides.entries()) {
-          const l = loads[i];
+          const l = runs[i];
+          const requests = l.reduce((n, x) => n + x.requests, 0);
           const hub = side.name === 'hub';
           rows.push([
             `${side.name} @${connections}`,
-            l.p50.toFixed(0),
-            l.p99.toFixed(0),
-            l.rps.toFixed(1),
+            median(l.map((x) => x.p50)).toFixed(2),
+            median(l.map((x) => x.p99)).toFixed(2),
+            median(l.map((x) => x.rps)).toFixed(1),
             // Too few completions for a p99 worth the name: the requests queued for the whole run.
-            `${l.requests}${l.requests < FEW ? ' (few)' : ''}`,
-            hub ? `${times(h.p50, r.p50)} / ${times(h.p99, r.p99)}` : '',
-            hub ? `${times(h.p50, b.p50)} / ${times(h.p99, b.p99)}` : '',
-            hub ? `${(h.rps / r.rps).toFixed(2)}x / ${(h.rps / b.rps).toFixed(2)}x` : '',
+            `${requests}${requests < FEW * flags.rounds ? ' (few)' : ''}`,
+            hub ? `${times(ratios.rawP50)} / ${times(ratios.rawP99)}` : '',
+            hub ? `${times(ratios.bareP50)} / ${times(ratios.bareP99)} (${spread(ratios.bareP99s)})` : '',
+            hub ? `${times(ratios.rawRps)} / ${times(ratios.bareRps)}` : '',
           ]);
         }
       }
@@ -304,19 +332,19 @@ async function main(): Promise<number> {
       );
       console.log(
         table(
-          ['side @connections', 'p50 ms', 'p99 ms', 'req/s', 'requests', 'hub/raw p50 / p99', 'hub/bare p50 / p99', 'req/s hub/raw / hub/bare'],
+          ['side @connections', 'p50 ms', 'p99 ms', 'req/s', 'requests', 'hub/raw p50 / p99', 'hub/bare p50 / p99 (p99 by round)', 'req/s hub/raw / hub/bare'],
           rows,
         ),
       );
       const statementsOk = checks[0].statements <= w.listLevels;
       verdicts.push(`${w.name}: statements ${checks[0].statements} ≤ ${w.listLevels} list levels: ${statementsOk ? 'met' : 'NOT met'}`);
-      for (const [connections, [h, b, r]] of byConnections) {
+      for (const [connections, ratios] of ratiosAt) {
         if (w.name === 'bulk') {
-          const ratio = h.p50 / r.p50;
+          const ratio = ratios.rawP50;
           verdicts.push(`bulk @${connections}: p50 ${ratio.toFixed(2)}x raw (target ≤ ${BULK_TARGET}x): ${ratio <= BULK_TARGET ? 'met' : 'NOT met'}`);
         }
         if (w.name === 'dashboard') {
-          const ratio = h.p99 / b.p99;
+          const ratio = ratios.bareP99;
           verdicts.push(`dashboard @${connections}: p99 ${ratio.toFixed(2)}x bare Apollo (target ≤ ${DASHBOARD_TARGET}x): ${ratio <= DASHBOARD_TARGET ? 'met' : 'NOT met'}`);
         }
       }
