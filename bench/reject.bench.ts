@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +10,7 @@ import { openDatabase } from '../src/db/open';
 import { silentLogger } from '../src/logger';
 import { BODY_LIMIT_BYTES, createHub } from '../src/server';
 import { load as generate } from './load';
-import { countStatements, median, runBench, table, UsageError } from './support';
+import { countStatements, listen, median, runBench, table, UsageError } from './support';
 
 /**
  * `npm run bench:reject [-- --duration S --connections 1,16]`: rejected queries are cheap (issue 6,
@@ -155,6 +156,34 @@ async function main(): Promise<number> {
     console.log(table(['request @connections', 'answer', 'body', ...head('same text'), ...head('new text')], rows));
     const verdict = (w: number) => `${w <= TARGET ? 'met' : 'NOT met'} (worst ${w.toFixed(2)}×)`;
     console.log(`\nTarget: every refusal's p99 within ${TARGET}× the baseline's — the same text repeated: ${verdict(worst.repeated)}; a new text each time: ${verdict(worst.fresh)}`);
+
+    // The floor of a refusal from Content-Length: a bare node:http server that does nothing but
+    // answer 413 at once and read off the body, as the hub does. Side by side, in turns.
+    const floorServer = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(413, { 'content-type': 'application/json' }).end('{"errors":[{"message":"too large","extensions":{"code":"QUERY_TOO_COMPLEX"}}]}');
+    });
+    const floor = await listen(floorServer, '/graphql');
+    try {
+      const floorRows: string[][] = [];
+      for (const conn of connections) {
+        for (const c of CASES.filter((x) => x.status === 413)) {
+          const hubRuns: Load[] = [];
+          const floorRuns: Load[] = [];
+          for (let round = 0; round < 3; round++) {
+            floorRuns.push(await load(floor.url, c, conn, duration));
+            hubRuns.push(await load(url, c, conn, duration));
+          }
+          const ratio = median(hubRuns.map((h, i) => h.p99 / floorRuns[i].p99));
+          const fig = (runs: Load[]) => `${ms(median(runs.map((r) => r.p50)))} / ${ms(median(runs.map((r) => r.p99)))}`;
+          floorRows.push([`${c.name} @${conn}`, `${Math.round(c.body.length / 1024)} KB`, fig(hubRuns), fig(floorRuns), `${ratio.toFixed(2)}×`]);
+        }
+      }
+      console.log(`\nBodies refused from their Content-Length against the floor (a bare node:http server answering 413 and reading off the body), 3 rounds each:\n`);
+      console.log(table(['request @connections', 'body', 'hub p50 / p99 ms', 'floor p50 / p99 ms', 'hub ÷ floor p99 (median of rounds)'], floorRows));
+    } finally {
+      await floor.close();
+    }
     return 0;
   } finally {
     await hub?.close();

@@ -68,7 +68,7 @@ const seriesCells = (body: any) => (body.data.series as Array<{ periods: string[
 function parseFlags(): { duration: number; rounds: number; connections: number[]; only: string[] | null } {
   let values: Record<string, string | undefined>;
   try {
-    values = parseArgs({ options: { duration: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '1,16,64' }, only: { type: 'string' } } }).values as Record<
+    values = parseArgs({ options: { duration: { type: 'string', default: '3' }, rounds: { type: 'string', default: '5' }, connections: { type: 'string', default: '1,16,64' }, only: { type: 'string' } } }).values as Record<
       string,
       string
     >;
