@@ -27,7 +27,7 @@ import { hubSchema } from './graphql/schema';
  */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** The answer to a body over the limit: 413 QUERY_TOO_COMPLEX with the limit (README "Limits"). */
+/** A refused body's answer: its status, GraphQL's error shape with a code, and the code counted (README "Limits"). */
 function refuseBody(res: express.Response, status: number, message: string, extensions: Record<string, unknown>): void {
   noteErrorCode(res, String(extensions.code));
   res.status(status).json({ errors: [{ message, extensions }] });
