@@ -24,6 +24,8 @@ export interface LoadOptions {
   connections: number;
   /** Seconds. */
   duration: number;
+  /** The HTTP status every answer must have: a request without an answer, or with another status, fails the load. */
+  status: number;
 }
 
 export interface LoadResult {
@@ -42,14 +44,21 @@ export interface LoadResult {
   errorCodes: Record<string, number>;
 }
 
-/** Runs one load in a worker thread and resolves with its figures. */
-export function load(options: LoadOptions): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
+/** Runs one load in a worker thread and resolves with its figures; rejects unless every request got an answer with `options.status`. */
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  const result = await new Promise<LoadResult>((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: options });
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
   });
+  const other = result.requests - (result.statuses[options.status] ?? 0);
+  if (result.errors || other) {
+    throw new Error(
+      `${options.url}: ${result.errors} requests without an answer (${JSON.stringify(result.errorCodes)}), ${other} answers other than HTTP ${options.status} at ${options.connections} connections`,
+    );
+  }
+  return result;
 }
 
 /** The figure at fraction `p` of the sorted latencies (nearest rank). */

@@ -12,7 +12,7 @@ import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
 import { startBareApollo, startRawServer, type Baseline, type RawRequest } from './baselines';
 import { SCALE_KEY, scaleIndicatorCode, type ScaleInfo } from './scale-data';
-import { load as generate } from './load';
+import { load as generate, type LoadResult } from './load';
 import { countStatements, median, runBench, table, UsageError } from './support';
 
 /**
@@ -166,13 +166,6 @@ async function post(url: string, body: string): Promise<any> {
   return json;
 }
 
-interface Load {
-  p50: number;
-  p99: number;
-  rps: number;
-  requests: number;
-}
-
 /** The hub's figures over a baseline's: the median of the rounds' ratios (each round's runs are seconds apart). */
 interface Ratios {
   rawP50: number;
@@ -185,8 +178,8 @@ interface Ratios {
   bareP99s: number[];
 }
 
-function roundRatios(hub: Load[], bare: Load[], raw: Load[]): Ratios {
-  const of = (side: Load[], f: (l: Load) => number) => hub.map((h, i) => f(h) / f(side[i]));
+function roundRatios(hub: LoadResult[], bare: LoadResult[], raw: LoadResult[]): Ratios {
+  const of = (side: LoadResult[], f: (l: LoadResult) => number) => hub.map((h, i) => f(h) / f(side[i]));
   const bareP99s = of(bare, (l) => l.p99);
   return {
     rawP50: median(of(raw, (l) => l.p50)),
@@ -203,12 +196,7 @@ const times = (ratio: number) => `${ratio.toFixed(2)}x`;
 const spread = (ratios: number[]) => `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
 
 /** A fixed-duration run (bench/load.ts); any request without a 200 answer fails the bench. */
-async function load(url: string, body: string, connections: number, duration: number): Promise<Load> {
-  const result = await generate({ url, body, connections, duration });
-  const other = result.requests - (result.statuses[200] ?? 0);
-  if (result.errors || other) throw new Error(`${url}: ${result.errors} requests without an answer, ${other} answers other than 200 at ${connections} connections`);
-  return { p50: result.p50, p99: result.p99, rps: result.rps, requests: result.requests };
-}
+const load = (url: string, body: string, connections: number, duration: number) => generate({ url, body, connections, duration, status: 200 });
 
 /**
  * Waits until the servers have worked off what a run left behind: the load generator stops sending at the
@@ -297,7 +285,7 @@ async function main(): Promise<number> {
       for (const connections of concurrencies) {
         // Rounds of all three sides, each round in another order: a side's runs are spread over the
         // whole measurement, and each ratio compares runs seconds apart (README "Workloads at scale").
-        const runs: Load[][] = sides.map(() => []);
+        const runs: LoadResult[][] = sides.map(() => []);
         for (let round = 0; round < flags.rounds; round++) {
           for (let k = 0; k < sides.length; k++) {
             const i = (k + round) % sides.length;
