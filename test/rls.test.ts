@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthentication } from '../src/access/auth';
 import { Role, type Credentials } from '../src/access/viewer';
 import { loadConfig } from '../src/config';
+import { createDataSource } from '../src/db/data-source';
 import { isDatabaseUnavailable } from '../src/db/faults';
 import { openDatabase } from '../src/db/open';
 import { PublicPool } from '../src/db/public-pool';
@@ -230,6 +231,29 @@ describe.skipIf(!process.env.DATABASE_URL)("the public's plans (server pass)", (
     } finally {
       await pool.end();
     }
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('the session settings of both pools (server pass)', () => {
+  /** `jit` and the role of a connection of each pool made from `url`. */
+  async function settings(url: string) {
+    const show = `SELECT current_setting('jit') AS jit, current_user AS role`;
+    const db = createDataSource({ url, connectTimeoutSeconds: 10, poolSize: 1 });
+    const pool = new PublicPool({ url, connectTimeoutSeconds: 10, poolSize: 1 });
+    await db.initialize();
+    try {
+      return { request: (await db.query(show))[0], public: (await inRequest(null, (ctx) => ctx.query(show), false, pool))[0] };
+    } finally {
+      await db.destroy();
+      await pool.end();
+    }
+  }
+
+  it('JIT compilation is off on every connection; the URL\'s own options may turn it on, not change the public\'s role', async () => {
+    expect(await settings(database.url)).toEqual({ request: { jit: 'off', role: 'postgres' }, public: { jit: 'off', role: 'kobi_app' } });
+    const u = new URL(database.url);
+    u.searchParams.set('options', '-c jit=on -c role=postgres');
+    expect(await settings(u.toString())).toEqual({ request: { jit: 'on', role: 'postgres' }, public: { jit: 'on', role: 'kobi_app' } });
   });
 });
 

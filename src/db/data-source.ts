@@ -42,6 +42,27 @@ export function redactUrl(url: string): string {
 export const DEFAULT_POOL_SIZE = 10;
 
 /**
+ * Session settings that every connection of the hub starts with, before the URL's own `options`
+ * (which may change them): JIT compilation off. The hub's statements are index scans over at most
+ * QUERY_MAX_CELLS cells, where compiling cannot pay off; yet the series statement of a bulk pull
+ * is estimated above `jit_above_cost` (its series-break subquery is costed once per row), and
+ * compiling it took 15–30 ms of its 100–135 ms (README "Workloads at scale").
+ */
+const DEFAULT_SESSION_OPTIONS = ['-c jit=off'];
+
+/**
+ * A connection URL without its `options`, and the start-up options to send instead: the hub's
+ * defaults, then the URL's own (which win over the defaults), then `forced` (which win over both;
+ * node-postgres would otherwise take the URL's `options` alone).
+ */
+export function startupOptions(url: string, forced: string[] = []): { connectionString: string; options: string } {
+  const u = new URL(url);
+  const own = u.searchParams.get('options');
+  u.searchParams.delete('options');
+  return { connectionString: u.toString(), options: [...DEFAULT_SESSION_OPTIONS, own, ...forced].filter(Boolean).join(' ') };
+}
+
+/**
  * The node-postgres settings every pooled connection of the hub gets, in both pools (the
  * request pool here and the public pool of src/db/public-pool.ts).
  */
@@ -62,9 +83,10 @@ export function connectionSettings(opts: DataSourceOptions) {
 
 /** A TypeORM data source over node-postgres. Never `synchronize`: the schema comes from migrations. */
 export function createDataSource(opts: DataSourceOptions): DataSource {
+  const { connectionString, options } = startupOptions(opts.url);
   return new DataSource({
     type: 'postgres',
-    url: opts.url,
+    url: connectionString,
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'hub_migrations',
@@ -74,7 +96,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     applicationName: 'kobi-data-hub',
     poolSize: opts.poolSize ?? DEFAULT_POOL_SIZE,
     poolErrorHandler: opts.onIdleConnectionError ?? (() => undefined),
-    extra: connectionSettings(opts),
+    extra: { ...connectionSettings(opts), options },
   });
 }
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { connectionSettings, DEFAULT_POOL_SIZE, type DataSourceOptions } from './data-source';
+import { connectionSettings, DEFAULT_POOL_SIZE, startupOptions, type DataSourceOptions } from './data-source';
 import { isDatabaseUnavailable } from './faults';
 import { APP_ROLE } from './migrations/1764100000000-access';
 
@@ -42,19 +42,15 @@ export class PublicPool {
   private readonly inUse = new Set<pg.PoolClient>();
 
   constructor(opts: DataSourceOptions) {
-    // The URL's own `options` (if any) come first, so that ours win where both set something;
-    // whatever they set, the check on connect has the last word.
-    const url = new URL(opts.url);
-    const own = url.searchParams.get('options');
-    url.searchParams.delete('options');
     this.pool = new pg.Pool({
-      connectionString: url.toString(),
       ...connectionSettings(opts),
+      // The URL's own `options` (if any) come before ours, so that ours win where both set
+      // something; whatever they set, the check on connect has the last word.
       // plan_cache_mode: the public session prepares its statements once per connection and runs
       // them on a plan made once per connection; a statement with long arrays for parameters
       // switches to plans for its own parameters while it runs (request-transaction.ts,
       // AutocommitSession, needsCustomPlan).
-      options: [own, `-c role=${APP_ROLE}`, '-c default_transaction_read_only=on', '-c plan_cache_mode=force_generic_plan'].filter(Boolean).join(' '),
+      ...startupOptions(opts.url, [`-c role=${APP_ROLE}`, '-c default_transaction_read_only=on', '-c plan_cache_mode=force_generic_plan']),
       application_name: 'kobi-data-hub (public)',
       max: opts.poolSize ?? DEFAULT_POOL_SIZE,
     });
