@@ -23,6 +23,7 @@ import type { RequestContext } from '../src/graphql/context';
 import { createErrorFormatter } from '../src/graphql/errors';
 import { createLoaders } from '../src/graphql/loaders';
 import { hubSchema } from '../src/graphql/schema';
+import { selectsPointsPlugin } from '../src/modules/series/series.resolver';
 import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
 import { seedDemoData } from '../seeds/seed';
@@ -173,7 +174,7 @@ async function startNoRulesServer(db: DataSource, config: Config): Promise<{ url
     schema: hubSchema(),
     csrfPrevention: true,
     formatError: createErrorFormatter(silentLogger),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), selectsPointsPlugin],
   });
   await apollo.start();
   const app = express();
@@ -188,6 +189,7 @@ async function startNoRulesServer(db: DataSource, config: Config): Promise<{ url
           requestId: randomUUID(),
           log: silentLogger,
           config,
+          selects: { points: true },
           query: (sql: string, params?: unknown[]) => db.query(sql, params),
           queryArrays: async (sql: string, params?: unknown[]) => (await pool.query<unknown[]>({ text: sql, values: params, rowMode: 'array' })).rows,
         } as Omit<

@@ -11,6 +11,7 @@ import { isDatabaseUnavailable } from './db/faults';
 import { PublicConnectionRefused } from './db/public-pool';
 import { exportRouter } from './export/export.router';
 import { importRouter } from './modules/imports/import.router';
+import { selectsPointsPlugin } from './modules/series/series.resolver';
 import { createContext, type HubDeps, type RequestContext } from './graphql/context';
 import { createErrorFormatter, HubError, serviceUnavailable } from './graphql/errors';
 import { HubMetrics } from './http/metrics';
@@ -164,6 +165,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
       // included, which DESIGN §6 rules out for the hot path.
       ApolloServerPluginCacheControlDisabled(),
       costLimit,
+      selectsPointsPlugin,
       {
         // Ends the request's transaction before the response leaves: a mutation's writes are
         // acknowledged only once committed, and a failed mutation leaves nothing behind.

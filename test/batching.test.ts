@@ -100,3 +100,22 @@ describe('batched loading', () => {
     expect(member.all.at(-1)).toBe('COMMIT');
   });
 });
+
+describe('cell ids', () => {
+  const query = (selection: string, fragments = '') => `query { series(indicatorCodes: ["A1"], regionCodes: ["15002", "15"]) { ${selection} } } ${fragments}`;
+  /** The expression of the `id` column in the series statement(s). */
+  const idColumn = (texts: string[]) => texts.flatMap((t) => /(\S+) AS id\b/.exec(t)?.[1] ?? []);
+
+  it('are read by the series statement only when the document selects points (fragments included)', async () => {
+    const columnar = await countStatements(query('periods values'));
+    expect(idColumn(columnar.texts)).toEqual(['NULL::bigint']);
+    const viaFragment = await countStatements(query('...Cells', 'fragment Cells on TimeSeries { points { period value recordedAt } }'));
+    expect(idColumn(viaFragment.texts)).toEqual(['o.id']);
+    const points = viaFragment.data.series.map((s: { points: Array<{ period: string; value: number; recordedAt: string }> }) => s.points);
+    // The fields loaded on demand by id are there, and the cells are the columnar ones.
+    expect(points.flat().length).toBeGreaterThan(10);
+    for (const p of points.flat()) expect(Date.parse(p.recordedAt)).not.toBeNaN();
+    expect(points.map((ps: Array<{ period: string }>) => ps.map((p) => p.period))).toEqual(columnar.data.series.map((s: { periods: string[] }) => s.periods));
+    expect(points.map((ps: Array<{ value: number }>) => ps.map((p) => p.value))).toEqual(columnar.data.series.map((s: { values: number[] }) => s.values));
+  });
+});

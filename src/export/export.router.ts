@@ -29,6 +29,7 @@ export function exportRouter(deps: HubDeps & { auth: Authenticator }, formatErro
         if (info && credentials) info.org = credentials.orgCode;
         const args = parseExportArgs(req.query as Record<string, string | string[]>, formatOptions);
         ctx = await createContext(deps, credentials, info?.id);
+        ctx.selects.points = false; // an export writes the series' lists, never cell ids
         res.setHeader('Cache-Control', 'no-store'); // what a viewer may see is theirs alone
         await writer(ctx, await resolveSelection(ctx, args), res, args.options);
         // Reads opened by agreements are logged in the transaction: committed before the end.

@@ -44,6 +44,14 @@ export interface RequestContext {
   query<T = any>(sql: string, params?: unknown[]): Promise<T>;
   /** `query` with each row as an array of its columns (RequestTransaction.queryArrays), for large results. */
   queryArrays(sql: string, params?: unknown[]): Promise<unknown[][]>;
+  /**
+   * What the request's GraphQL document selects, as far as statements need to know; set before
+   * any resolver runs (an object: Apollo runs an operation on a shallow copy of the context, and
+   * the loaders hold the original). `points`: whether it selects `TimeSeries.points`, the only
+   * reader of cell ids (`Observation` and its fields loaded on demand); without it the series
+   * statement leaves the ids out, one value fewer to decode per cell. True unless known otherwise.
+   */
+  selects: { points: boolean };
   /** What the request's log line and metrics record (operation, error codes); set by the HTTP server. */
   http?: RequestInfo;
 }
@@ -67,6 +75,7 @@ export async function createContext(deps: HubDeps, credentials: Credentials | nu
     log: deps.log,
     config: deps.config,
     tx,
+    selects: { points: true },
     query: (sql: string, params?: unknown[]) => tx.query(sql, params),
     queryArrays: (sql: string, params?: unknown[]) => tx.queryArrays(sql, params),
   } as RequestContext;

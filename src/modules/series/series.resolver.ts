@@ -1,7 +1,43 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { BREAK, visit, type DocumentNode } from 'graphql';
 import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
 import { SeriesService } from './series.service';
 import { IndicatorSelectionArgs, Observation, PeriodWindowArgs, RegionSelectionArgs, TimeSeries } from './series.types';
+
+const selectsPointsOf = new WeakMap<DocumentNode, boolean>();
+
+/**
+ * Whether a document selects a field named `points` anywhere (in any operation or fragment,
+ * whatever its directives): only then can a request read cell ids (RequestContext.selects).
+ * Remembered per parsed document, which Apollo's document cache hands out again for the same text.
+ */
+export function selectsPoints(document: DocumentNode): boolean {
+  let selects = selectsPointsOf.get(document);
+  if (selects === undefined) {
+    selects = false;
+    visit(document, {
+      Field(node) {
+        if (node.name.value !== 'points') return undefined;
+        selects = true;
+        return BREAK;
+      },
+    });
+    selectsPointsOf.set(document, selects);
+  }
+  return selects;
+}
+
+/** Sets RequestContext.selects.points from the operation's document, before any resolver runs. */
+export const selectsPointsPlugin: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ document, contextValue }) {
+        contextValue.selects.points = selectsPoints(document);
+      },
+    };
+  },
+};
 
 @Resolver(() => TimeSeries)
 export class SeriesResolver {

@@ -57,9 +57,11 @@ export interface ObservationDetails {
 /**
  * A row of the cells statement (`queryCells`), columns in this order: indicator id, region id,
  * breakdown code (null for the total), period, value, status, symbol (all three as the viewer
- * sees them), numerator, denominator (null unless the viewer may read counts), observation id, flags (observationFilter's, plus DRAFT_FLAG and BREAK_FLAG),
- * the agreement that opened the cell, version and definition version (null for 1, as most cells
- * are: a NULL costs nothing to read).
+ * sees them), numerator, denominator (null unless the viewer may read counts), observation id
+ * (null unless the request reads cell ids), flags (observationFilter's, plus DRAFT_FLAG and
+ * BREAK_FLAG; null for 0), the agreement that opened the cell, version and definition version
+ * (null for 1). Most cells of a large pull have these NULLs, and a NULL costs nothing to decode:
+ * every other column is a string cut from the buffer per cell.
  */
 type CellRow = [
   number,
@@ -71,8 +73,8 @@ type CellRow = [
   string,
   number | null,
   number | null,
-  number,
-  number,
+  number | null,
+  number | null,
   number | null,
   number | null,
   number | null,
@@ -292,9 +294,9 @@ export const SeriesService = {
       [`CASE WHEN ${hidden} THEN '.' ELSE o.symbol END`, 'symbol'],
       [`CASE WHEN ${access.counts} THEN o.numerator END`, 'numerator'],
       [`CASE WHEN ${access.counts} THEN o.denominator END`, 'denominator'],
-      ['o.id', 'id'],
+      [ctx.selects.points ? 'o.id' : 'NULL::bigint', 'id'],
       [
-        `${access.flags} + (o.release_state = '${ReleaseState.DRAFT}')::int * ${DRAFT_FLAG} + ((${seriesBreak('o', at)}) IS TRUE)::int * ${BREAK_FLAG}`,
+        `NULLIF(${access.flags} + (o.release_state = '${ReleaseState.DRAFT}')::int * ${DRAFT_FLAG} + ((${seriesBreak('o', at)}) IS TRUE)::int * ${BREAK_FLAG}, 0)`,
         'flags',
       ],
       [access.agreement, 'agreement_id'],
@@ -338,7 +340,7 @@ export const SeriesService = {
       const symbols = new Array<string>(n);
       for (let i = 0; i < n; i++) {
         const row = rows[first + i];
-        const flags = row[10];
+        const flags = row[10] ?? 0;
         const agreementId = row[11];
         periods[i] = row[3];
         values[i] = row[4];
@@ -432,13 +434,14 @@ function byId<T extends { id: number }>(items: T[]): Map<number, T> {
 function cellDetail(rows: readonly CellRow[], first: number, n: number): CellDetail {
   const d: CellDetail = { numerators: [], denominators: [], releaseStates: [], versions: [], definitionVersions: [], ids: [], access: [] };
   for (let i = first; i < first + n; i++) {
-    const [, , , , , , , numerator, denominator, id, flags, agreementId, version, definitionVersion] = rows[i];
+    const [, , , , , , , numerator, denominator, id, rowFlags, agreementId, version, definitionVersion] = rows[i];
+    const flags = rowFlags ?? 0;
     d.numerators.push(numerator);
     d.denominators.push(denominator);
     d.releaseStates.push(flags & DRAFT_FLAG ? ReleaseState.DRAFT : ReleaseState.RELEASED);
     d.versions.push(version ?? 1);
     d.definitionVersions.push(definitionVersion ?? 1);
-    d.ids.push(id);
+    d.ids.push(id!); // null only in a request that selects no `points`, where nothing reads ids
     d.access.push(cellAccess(flags, agreementId));
   }
   return d;
