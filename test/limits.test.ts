@@ -378,6 +378,7 @@ describe('the document guard in front of Apollo', () => {
     const first = guard.judge(abusive);
     expect(first?.map((e) => e.extensions)).toEqual([{ code: 'QUERY_TOO_COMPLEX', limit: 'repeats', max: MAX_FIELD_REPEATS }]);
     expect(guard.judge(abusive)).toBe(first); // the same array: not judged again
+    expect(first?.[0].stack, 'a remembered refusal keeps no stack trace').toBe(`GraphQLError: ${first?.[0].message}`);
     expect(guard.judge('{ __typename }')).toBeNull();
     const [syntax] = guard.judge('{ __typename ')!;
     expect(syntax.toJSON()).toMatchObject({ extensions: { code: 'GRAPHQL_PARSE_FAILED' }, locations: [{ line: 1, column: 14 }] });
@@ -385,6 +386,7 @@ describe('the document guard in front of Apollo', () => {
     const [cycle] = guard.judge('{ ...A }\nfragment A on Query { ...A }')!;
     expect(cycle.toJSON()).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, locations: [{ line: 2, column: 23 }] });
     expect(cycle.source).toBeUndefined();
+    for (const error of [syntax, cycle]) expect(error.stack).not.toMatch(/\n\s+at /);
     // 1,000 other texts later, the abusive one (used again in between) is still known, the first valid one is not
     for (let i = 0; i < 999; i++) {
       if (i === 500) expect(guard.judge(abusive)).toBe(first);
