@@ -250,10 +250,11 @@ describe.skipIf(!process.env.DATABASE_URL)('the session settings of both pools (
   }
 
   it('JIT compilation is off on every connection; the URL\'s own options may turn it on, not change the public\'s role', async () => {
-    expect(await settings(database.url)).toEqual({ request: { jit: 'off', role: 'postgres' }, public: { jit: 'off', role: 'kobi_app' } });
     const u = new URL(database.url);
-    u.searchParams.set('options', '-c jit=on -c role=postgres');
-    expect(await settings(u.toString())).toEqual({ request: { jit: 'on', role: 'postgres' }, public: { jit: 'on', role: 'kobi_app' } });
+    const [{ login }] = await database.db.query(`SELECT current_user AS login`); // the request pool's role outside a request
+    expect(await settings(database.url)).toEqual({ request: { jit: 'off', role: login }, public: { jit: 'off', role: 'kobi_app' } });
+    u.searchParams.set('options', `-c jit=on -c role=${login}`);
+    expect(await settings(u.toString())).toEqual({ request: { jit: 'on', role: login }, public: { jit: 'on', role: 'kobi_app' } });
   });
 });
 
