@@ -61,6 +61,9 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   return result;
 }
 
+/** A load of POSTs that must each be answered 200 (the workload benches' runs). */
+export const loadOk = (url: string, body: string, connections: number, duration: number): Promise<LoadResult> => load({ url, body, connections, duration, status: 200 });
+
 /** The figure at fraction `p` of the sorted latencies (nearest rank). */
 export function percentile(sorted: Float64Array | number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -12,7 +12,7 @@ import * as limits from '../src/graphql/limits';
 import { createLogger, silentLogger, type Logger } from '../src/logger';
 import { createHub, type Hub, type OperationsSettings } from '../src/server';
 import { seedDemoData } from '../seeds/seed';
-import { load as generate, type LoadResult } from './load';
+import { loadOk as load, type LoadResult } from './load';
 import { median, runBench, table, UsageError } from './support';
 
 /**
@@ -32,9 +32,6 @@ import { median, runBench, table, UsageError } from './support';
 
 const TARGET = 0.9;
 const SERIES_FIELDS = 'region { code } indicator { code } periods values statuses';
-
-/** A fixed-duration run (bench/load.ts); every answer must be a 200. */
-const load = (url: string, body: string, connections: number, duration: number) => generate({ url, body, connections, duration, status: 200 });
 
 async function main(): Promise<number> {
   let values: Record<string, string>;

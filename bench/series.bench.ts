@@ -27,6 +27,7 @@ import { selectsPointsPlugin } from '../src/modules/series/series.resolver';
 import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
 import { seedDemoData } from '../seeds/seed';
+import { percentile } from './load';
 import { countStatements, listen, runBench, table, UsageError } from './support';
 
 /**
@@ -213,13 +214,9 @@ async function startNoRulesServer(db: DataSource, config: Config): Promise<{ url
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 function summarize(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
-  return { median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0] };
+  return { median: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), min: sorted[0] };
 }
 
 async function main(): Promise<number> {

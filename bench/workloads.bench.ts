@@ -12,7 +12,7 @@ import { silentLogger } from '../src/logger';
 import { createHub } from '../src/server';
 import { startBareApollo, startRawServer, type Baseline, type RawRequest } from './baselines';
 import { SCALE_KEY, scaleIndicatorCode, type ScaleInfo } from './scale-data';
-import { load as generate, type LoadResult } from './load';
+import { loadOk as load, type LoadResult } from './load';
 import { countStatements, median, runBench, table, UsageError } from './support';
 
 /**
@@ -194,9 +194,6 @@ function roundRatios(hub: LoadResult[], bare: LoadResult[], raw: LoadResult[]): 
 
 const times = (ratio: number) => `${ratio.toFixed(2)}x`;
 const spread = (ratios: number[]) => `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
-
-/** A fixed-duration run (bench/load.ts); any request without a 200 answer fails the bench. */
-const load = (url: string, body: string, connections: number, duration: number) => generate({ url, body, connections, duration, status: 200 });
 
 /**
  * Waits until the servers have worked off what a run left behind: the load generator stops sending at the
