@@ -185,14 +185,35 @@ describe('idempotency', () => {
 describe('audit trail', () => {
   const AUDIT = `query($i: String) { auditTrail(indicatorCode: $i, first: 100) { entries { action changedBy importId indicator { code } region { code } period oldValue newValue newVersion } endCursor } }`;
 
-  it('the owner organization and Land admins read it; others see nothing of it', async () => {
+  it('the owner organization reads it; others, Land admins included, see nothing of it', async () => {
     const own = await t.data(AUDIT, { i: KITA }, 'burgenlandkreis-editor');
     expect(own.auditTrail.entries.some((e: any) => e.action === 'REVISE' && e.changedBy === 'demo:burgenlandkreis-editor' && e.importId !== null)).toBe(true);
-    const land = await t.data(AUDIT, { i: KITA }, 'land-admin');
-    expect(land.auditTrail.entries).toEqual(own.auditTrail.entries);
-    for (const as of ['halle-editor', 'land-analyst', undefined]) {
+    // Its entries hold draft values and uploaders, which DESIGN §4 keeps from Land bodies.
+    expect(own.auditTrail.entries.some((e: any) => e.newValue !== null)).toBe(true);
+    for (const as of ['land-admin', 'statistik-editor', 'halle-editor', 'land-analyst', undefined]) {
       const other = await t.data(AUDIT, { i: KITA }, as);
       expect(other.auditTrail.entries, String(as)).toEqual([]);
+    }
+    // A Land body reads its own trail: the statistical office its official figures.
+    const land = await t.data(`{ auditTrail(first: 5) { entries { changedBy newValue } } }`, {}, 'statistik-editor');
+    expect(land.auditTrail.entries).toHaveLength(5);
+  });
+
+  it('row-level security lets the request role read only its own organization\'s entries, also for a Land body', async () => {
+    const db = t.database.db;
+    const [ministry] = await db.query(`SELECT id FROM organization WHERE code = 'ministerium-15'`);
+    const [kita] = await db.query(`SELECT count(*)::int AS n FROM observation_audit a JOIN indicator i ON i.id = a.indicator_id WHERE i.code = $1`, [KITA]);
+    expect(kita.n).toBeGreaterThan(0); // as the table owner: the Kommune's entries are there
+    const runner = db.createQueryRunner();
+    try {
+      await runner.query('BEGIN');
+      await runner.query(`SET LOCAL ROLE ${APP_ROLE}`);
+      await runner.query(`SELECT set_config('kobi.org_id', $1, true)`, [String(ministry.id)]);
+      const seen = await runner.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE owner_org_id <> $1)::int AS foreign FROM observation_audit`, [ministry.id]);
+      expect(seen[0]).toEqual({ n: 0, foreign: 0 });
+      await runner.query('ROLLBACK');
+    } finally {
+      await runner.release();
     }
   });
 

@@ -17,8 +17,8 @@ import { APP_ROLE } from './1764100000000-access';
  *   Written only by statement-level triggers (transition tables: one INSERT … SELECT per
  *   statement, whatever its size) whose functions run as the table owner (SECURITY DEFINER), so
  *   no write path of the hub can skip it. The request role may only read it, through row-level
- *   security: the owner organization's rows, and every row for members of a Land body (the
- *   service narrows that to Land admins); it has no INSERT, UPDATE or DELETE on it.
+ *   security: the owner organization's rows (until AuditOwnerOnly1764400000000 also every row for
+ *   members of a Land body); it has no INSERT, UPDATE or DELETE on it.
  * Who: the transaction's `kobi.subject` (set by the request transaction), else the row's
  * uploader, else the database user (seeds, maintenance). Which upload: `kobi.import_id`.
  */

@@ -9,7 +9,7 @@ import { AuditEntry, AuditTrailArgs, AuditTrailPage } from './audit.types';
 export class AuditResolver {
   @Query(() => AuditTrailPage, {
     description:
-      "The audit trail (Änderungsprotokoll) of cells, newest first: every new version, release and withdrawal, with who, when, through which upload, and the values before and after. Your organization's cells; admins of a Land body see all. Empty for the public. Nobody can change it.",
+      "The audit trail (Änderungsprotokoll) of cells, newest first: every new version, release and withdrawal, with who, when, through which upload, and the values before and after. Your organization's cells only, Land bodies included (a Kommune's drafts, releases and uploaders are its own). Empty for the public. Nobody can change it.",
   })
   auditTrail(@Ctx() ctx: RequestContext, @Args() args: AuditTrailArgs): Promise<AuditTrailPage> {
     return AuditService.page(ctx, args);

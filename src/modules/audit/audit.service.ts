@@ -1,7 +1,6 @@
-import { isMember, Role, hasRole } from '../../access/viewer';
+import { isMember } from '../../access/viewer';
 import type { RequestContext } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
-import { OrganizationKind } from '../organizations/organization.entity';
 import { AuditEntry, type AuditTrailArgs, type AuditTrailPage } from './audit.types';
 
 const MAX_PAGE = 500;
@@ -19,11 +18,12 @@ function decodeCursor(cursor: string): string {
 }
 
 /**
- * The audit trail of cells (issue 5 item 5), newest first. Who reads what: the members of a
- * cell's owner organization its entries; admins of a Land body every entry. Row-level security
- * lets the request role read the owner's entries and, for members of a Land body, all (the
- * policy cannot see roles); the service narrows the latter to admins. Nobody can change it: the
- * request role has no INSERT, UPDATE or DELETE on the table, triggers write it.
+ * The audit trail of cells (issue 5 item 5), newest first: the members of a cell's owner
+ * organization read its entries, nobody else (row-level security says the same). Issue 5 also
+ * named Land admins, but an entry holds the values before and after, the release state and who
+ * made the change, which DESIGN §4 keeps from Land bodies for a Kommune's cells (drafts, releases,
+ * uploader identity): a Land admin reads the trail of the Land body it belongs to. Nobody can
+ * change it: the request role has no INSERT, UPDATE or DELETE on the table, triggers write it.
  */
 export const AuditService = {
   async page(ctx: RequestContext, args: AuditTrailArgs): Promise<AuditTrailPage> {
@@ -31,17 +31,16 @@ export const AuditService = {
     const before = args.after ? decodeCursor(args.after) : null;
     if (args.importId !== undefined && args.importId !== null && !/^\d{1,18}$/.test(args.importId)) throw badInput('"importId" is not an upload id', { argument: 'importId' });
     if (!isMember(ctx.viewer)) return { entries: [], endCursor: null };
-    const everything = ctx.viewer.orgKind === OrganizationKind.LAND && hasRole(ctx.viewer.role, Role.ADMIN);
     const rows: Array<Record<string, unknown>> = await ctx.query(
       `SELECT ${COLUMNS} FROM observation_audit a
-       WHERE ($1::boolean OR a.owner_org_id = $2)
-         AND ($3::text IS NULL OR a.indicator_id = (SELECT id FROM indicator WHERE code = $3))
-         AND ($4::text IS NULL OR a.region_id = (SELECT id FROM region WHERE code = $4 AND valid_to IS NULL))
-         AND ($5::text IS NULL OR a.period = $5)
-         AND ($6::bigint IS NULL OR a.import_id = $6)
-         AND ($7::bigint IS NULL OR a.id < $7)
-       ORDER BY a.id DESC LIMIT $8`,
-      [everything, ctx.viewer.orgId, args.indicatorCode ?? null, args.regionCode ?? null, args.period ?? null, args.importId ?? null, before, args.first + 1],
+       WHERE a.owner_org_id = $1
+         AND ($2::text IS NULL OR a.indicator_id = (SELECT id FROM indicator WHERE code = $2))
+         AND ($3::text IS NULL OR a.region_id = (SELECT id FROM region WHERE code = $3 AND valid_to IS NULL))
+         AND ($4::text IS NULL OR a.period = $4)
+         AND ($5::bigint IS NULL OR a.import_id = $5)
+         AND ($6::bigint IS NULL OR a.id < $6)
+       ORDER BY a.id DESC LIMIT $7`,
+      [ctx.viewer.orgId, args.indicatorCode ?? null, args.regionCode ?? null, args.period ?? null, args.importId ?? null, before, args.first + 1],
     );
     const entries = rows.slice(0, args.first).map((r) => Object.assign(new AuditEntry(), r));
     return { entries, endCursor: rows.length > args.first ? encodeCursor(entries[entries.length - 1].id) : null };
