@@ -18,6 +18,7 @@ import { HubMetrics } from './http/metrics';
 import { RateLimits } from './http/rate-limit';
 import { noteErrorCode, requestInfo, requestLog } from './http/request-log';
 import { graphiqlHandler } from './graphql/graphiql';
+import { jitGateway } from './graphql/jit';
 import { DocumentGuard } from './graphql/document-guard';
 import { queryLimits } from './graphql/limits';
 import { hubSchema } from './graphql/schema';
@@ -141,7 +142,8 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   const guard = new DocumentGuard(schema, deps.config);
   const bodyFor = { member: jsonWithin(BODY_LIMIT_BYTES), public: jsonWithin(deps.config.maxAnonymousBody) };
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    // The hub's schema, executed by graphql-jit (src/graphql/jit.ts, README "Performance").
+    gateway: jitGateway(schema),
     ...limits,
     introspection: deps.config.introspection, // INTROSPECTION (config.ts): on for GraphiQL unless switched off
     // A GET, or a POST that is not JSON, needs a header no browser sends cross-site without a
