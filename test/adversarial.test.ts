@@ -135,6 +135,20 @@ describe('the OWASP GraphQL cases', () => {
     refused(await send(q(aliases(TEST_SETTINGS.maxAliases + 1, '__schema { types { name } }'))), 400, 'QUERY_TOO_COMPLEX');
   });
 
+  it('aliases that are JavaScript names and literals that read as code are data to the compiled executor (src/graphql/jit.ts)', async () => {
+    const code = 'x"); process.exit(1); //${process.exit(1)} */ `\\\'';
+    const query = `{ __proto__: region(code: "15") { code } constructor: region(code: "15") { import: name function: code }
+      toString: indicators(search: ${JSON.stringify(code)}) { totalCount } hasOwnProperty: indicators(first: 1, search: "Kita") { return: totalCount } }`;
+    const { status, body } = await t.gql(query);
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    expect(Object.keys(body.data).sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
+    expect(Object.getOwnPropertyDescriptor(body.data, '__proto__')?.value).toEqual({ code: '15' });
+    expect(body.data.constructor).toEqual({ import: 'Sachsen-Anhalt', function: '15' });
+    expect(body.data.toString).toEqual({ totalCount: 0 });
+    expect(body.data.hasOwnProperty.return).toBeGreaterThan(0);
+  });
+
   it('batching: JSON arrays, and many operations in one document with operationName games', async () => {
     refused(await send([q('{ __typename }'), q('{ __typename }')]), 400, 'BAD_REQUEST');
     refused(await send(Array.from({ length: 1_000 }, () => q('{ regions { code } }'))), 400, 'BAD_REQUEST');
