@@ -143,7 +143,7 @@ export async function createHub(deps: HubOptions): Promise<Hub> {
   const bodyFor = { member: jsonWithin(BODY_LIMIT_BYTES), public: jsonWithin(deps.config.maxAnonymousBody) };
   const apollo = new ApolloServer<RequestContext>({
     // The hub's schema, executed by graphql-jit (src/graphql/jit.ts, README "Performance").
-    gateway: jitGateway(schema),
+    gateway: jitGateway(schema, metrics),
     ...limits,
     introspection: deps.config.introspection, // INTROSPECTION (config.ts): on for GraphiQL unless switched off
     // A GET, or a POST that is not JSON, needs a header no browser sends cross-site without a

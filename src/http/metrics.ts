@@ -33,6 +33,8 @@ export class HubMetrics {
   private readonly requests: Counter<'route' | 'operation' | 'status'>;
   private readonly duration: Histogram<'route' | 'operation'>;
   private readonly errors: Counter<'code'>;
+  private readonly executions: Counter<'executor'>;
+  private readonly compilations: Counter;
   private readonly operationNames = new Set<string>();
 
   constructor(db: DataSource, publicPool?: PublicPool) {
@@ -46,6 +48,17 @@ export class HubMetrics {
       registers,
     });
     this.errors = new Counter({ name: 'kobi_errors_total', help: 'Errors answered, by extensions.code.', labelNames: ['code'], registers });
+    this.executions = new Counter({
+      name: 'kobi_graphql_executions_total',
+      help: 'GraphQL operations executed, by executor: graphql-js for the first run of a query text, graphql-jit (compiled) from its second.',
+      labelNames: ['executor'],
+      registers,
+    });
+    this.compilations = new Counter({
+      name: 'kobi_graphql_compilations_total',
+      help: 'Operations compiled by graphql-jit. Rising as fast as the executions: clients write values into query texts instead of variables.',
+      registers,
+    });
     // The pg Pool under TypeORM's driver is its `master`.
     poolGauge('kobi_db_pool_connections', 'request pool', registers, () => (db.driver as unknown as { master?: PoolFigures }).master);
     if (publicPool) poolGauge('kobi_db_public_pool_connections', "public's pool", registers, () => publicPool.figures);
@@ -59,6 +72,12 @@ export class HubMetrics {
     if (this.operationNames.size >= MAX_OPERATION_NAMES) return OTHER_OPERATION;
     this.operationNames.add(name);
     return name;
+  }
+
+  /** Counts one execution of a GraphQL operation (src/graphql/jit.ts); `compiledNow`: compiled for it. */
+  executed(executor: 'graphql-js' | 'graphql-jit', compiledNow: boolean): void {
+    this.executions.inc({ executor });
+    if (compiledNow) this.compilations.inc();
   }
 
   /** Counts one finished request. */
