@@ -2,9 +2,14 @@ import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallba
 import { execute, getVariableValues, type GraphQLSchema, type OperationDefinitionNode, printSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
+/** Told of every execution: which executor ran it, and whether the operation was compiled for it. */
+export interface ExecutionObserver {
+  executed(executor: 'graphql-js' | 'graphql-jit', compiledNow: boolean): void;
+}
+
 /**
  * Executes operations with graphql-jit instead of graphql-js's interpreter (README "Performance").
- * A parsed document is compiled once into a function that walks exactly its selections; leaves
+ * An operation is compiled once into a function that walks exactly its selections; leaves
  * and list items are completed in straight-line code, without graphql-js's per-item `completeValue`
  * call and path object (a bulk pull of 95,000 cells completes 285,000 list items).
  *
@@ -17,11 +22,6 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
  * are kept per parsed operation (Apollo keeps parsed documents in its LRU store, so a dashboard's
  * query is compiled once) and go with it.
  */
-/** Told of every execution: which executor ran it, and whether the operation was compiled for it. */
-export interface ExecutionObserver {
-  executed(executor: 'graphql-js' | 'graphql-jit', compiledNow: boolean): void;
-}
-
 export function jitGateway(schema: GraphQLSchema, observer?: ExecutionObserver): GatewayInterface {
   // Per operation: null once seen (run by graphql-js), then its compiled form.
   const compiled = new WeakMap<OperationDefinitionNode, CompiledQuery | null>();
