@@ -1,5 +1,5 @@
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
-import { execute, getVariableValues, type GraphQLSchema, type OperationDefinitionNode, printSchema } from 'graphql';
+import { execute, getVariableValues, GraphQLError, type GraphQLSchema, type OperationDefinitionNode, printSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
 /** Told of every execution: which executor ran it, and whether the operation was compiled for it. */
@@ -51,7 +51,8 @@ export function jitGateway(schema: GraphQLSchema, observer?: ExecutionObserver):
     // takes an input field with a default for required). Coercing them again changes nothing: every
     // enum value of the schema is its name, and both date scalars take what they return.
     observer?.executed('graphql-jit', compiledNow);
-    return query.query(undefined, context, coerced.coerced);
+    const result = await query.query(undefined, context, coerced.coerced);
+    return result.errors ? { ...result, errors: result.errors.map(withExtensions) } : result;
   };
   let listener: GatewaySchemaLoadOrUpdateCallback | undefined;
   return {
@@ -65,4 +66,19 @@ export function jitGateway(schema: GraphQLSchema, observer?: ExecutionObserver):
     },
     async stop() {},
   };
+}
+
+/**
+ * graphql-jit's errors have no `extensions` unless their original error had some (a HubError
+ * has; a driver's error, a bug's TypeError do not). Apollo reads `extensions.code` of every error
+ * before the hub's formatter sees it and, failing, answers a bare "Internal server error" with
+ * HTTP 200 that nobody logs: a database connection lost during a compiled mutation came out so
+ * instead of SERVICE_UNAVAILABLE (503). Such an error becomes a graphql-js GraphQLError, which
+ * always has `extensions`, with the same message, locations, path and original error.
+ */
+function withExtensions(error: GraphQLError): GraphQLError {
+  if (error.extensions) return error;
+  const copy = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined });
+  (copy as { locations?: GraphQLError['locations'] }).locations = error.locations;
+  return copy;
 }
