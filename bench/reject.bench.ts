@@ -126,15 +126,15 @@ async function main(): Promise<number> {
       // p99): the machine's pace drifts over a pass of several minutes, and a ratio against the
       // whole pass's median once put a case at 2.45× that was 0.9–1.0× in turns with the baseline.
       const runs = async (fresh: boolean) => {
-        const results = new Map<Case, Load & { base: number }>();
         const baselines: Load[] = [];
+        const loads: Load[] = [];
         const cases = CASES.filter((c) => c !== baseline && (!fresh || c.fresh));
         for (const c of cases) {
           baselines.push(await load(url, baseline, conn, duration, fresh));
-          results.set(c, { ...(await load(url, c, conn, duration, fresh)), base: NaN });
+          loads.push(await load(url, c, conn, duration, fresh));
         }
         baselines.push(await load(url, baseline, conn, duration, fresh));
-        cases.forEach((c, k) => (results.get(c)!.base = (baselines[k].p99 + baselines[k + 1].p99) / 2));
+        const results = new Map<Case, Load & { base: number }>(cases.map((c, k) => [c, { ...loads[k], base: (baselines[k].p99 + baselines[k + 1].p99) / 2 }]));
         const p99s = baselines.map((b) => b.p99);
         results.set(baseline, { p50: median(baselines.map((b) => b.p50)), p99: median(p99s), rps: median(baselines.map((b) => b.rps)), requests: 0, base: NaN });
         return { results, range: `${ms(Math.min(...p99s))}–${ms(Math.max(...p99s))}`, runs: baselines.length };
