@@ -22,14 +22,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function send(query: string, variables: Record<string, unknown> | undefined, as?: string) {
-  const res = await fetch(`${t.baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(as ? { authorization: `Bearer ${t.tokens[as]}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, text: await res.text() };
-}
 
 /** The executions so far, by executor, and the compilations, from GET /metrics. */
 async function executions(): Promise<{ js: number; jit: number; compiled: number }> {
@@ -88,7 +80,7 @@ describe('graphql-js for the first run of a text, graphql-jit from the second: t
   it.each(CASES)('$what', async ({ query, variables, as, runs }) => {
     for (const identity of as) {
       const before = await executions();
-      const answers = [await send(query, variables, identity), await send(query, variables, identity), await send(query, variables, identity)];
+      const answers = [await t.raw(query, variables, identity), await t.raw(query, variables, identity), await t.raw(query, variables, identity)];
       expect(answers[1], `${identity}: interpreted, then compiled`).toEqual(answers[0]);
       expect(answers[2], `${identity}: compiled before`).toEqual(answers[0]);
       const after = await executions();
@@ -100,13 +92,13 @@ describe('graphql-js for the first run of a text, graphql-jit from the second: t
   });
 
   it('the cases reach data, field denials and refusals, so that the comparison covers them', async () => {
-    const owner = JSON.parse((await send(RESTRICTED, { i: ['K15002-SSA'], r: ['15002'] }, 'halle-admin')).text);
+    const owner = JSON.parse((await t.raw(RESTRICTED, { i: ['K15002-SSA'], r: ['15002'] }, 'halle-admin')).text);
     expect(owner.errors).toBeUndefined();
     expect(owner.data.series.some((s: { points: Array<{ releaseState: string }> }) => s.points.some((p) => p.releaseState === 'DRAFT'))).toBe(true);
-    const other = JSON.parse((await send(RESTRICTED, { i: ['K15002-SSA'], r: ['15002'] }, 'land-admin')).text);
+    const other = JSON.parse((await t.raw(RESTRICTED, { i: ['K15002-SSA'], r: ['15002'] }, 'land-admin')).text);
     expect(new Set(other.errors.map((e: { extensions: { code: string } }) => e.extensions.code))).toEqual(new Set(['FORBIDDEN']));
     expect(other.errors[0].path).toEqual(expect.arrayContaining(['series', 'points']));
-    const bad = JSON.parse((await send(CASES.find((c) => c.what.startsWith('a bad argument'))!.query, undefined)).text);
+    const bad = JSON.parse((await t.raw(CASES.find((c) => c.what.startsWith('a bad argument'))!.query, undefined)).text);
     expect(bad.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toContain('BAD_USER_INPUT');
   });
 });

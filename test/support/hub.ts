@@ -38,7 +38,9 @@ export interface TestHub {
   dataDir: string;
   /** name → bearer credential of every demo identity and the demo API key (GET /demo/tokens). */
   tokens: Record<string, string>;
-  /** POSTs a GraphQL request to the real HTTP server, as the public or as a demo identity. */
+  /** POSTs a GraphQL request to the real HTTP server, as the public or as a demo identity; the answer's bytes as text. */
+  raw(query: string, variables?: Record<string, unknown>, as?: string): Promise<{ status: number; text: string }>;
+  /** `raw`, the answer parsed. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<GraphQLResponse<T>>;
   /** Like `gql`, for a request that must succeed: fails the test on any error; returns `data`. */
   data<T = any>(query: string, variables?: Record<string, unknown>, as?: string): Promise<T>;
@@ -61,13 +63,17 @@ export async function startTestHub(settings: Partial<HubSettings> = {}, opts: { 
   const tokens = await demo!.tokens();
   const port = await hub.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
-  const gql = async (query: string, variables?: Record<string, unknown>, as?: string) => {
+  const raw = async (query: string, variables?: Record<string, unknown>, as?: string) => {
     const res = await fetch(`${baseUrl}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, text: await res.text() };
+  };
+  const gql = async (query: string, variables?: Record<string, unknown>, as?: string) => {
+    const { status, text } = await raw(query, variables, as);
+    return { status, body: JSON.parse(text) };
   };
   return {
     database,
@@ -75,6 +81,7 @@ export async function startTestHub(settings: Partial<HubSettings> = {}, opts: { 
     baseUrl,
     dataDir,
     tokens,
+    raw,
     gql,
     async data(query, variables, as) {
       const res = await gql(query, variables, as);
